@@ -1,0 +1,188 @@
+"""The `briefbot` command line. Goes through the same handlers as the chat adapters.
+
+Platform libraries are imported only by `serve` and `discord-sync`, so `briefbot ask`
+never loads slack or discord.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.errors import UserFacingError
+from bot.models import Answer, Briefing, Notice, Result, UserError
+from bot.render.text import render_text
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def result_to_json(result: Result) -> dict[str, Any]:
+    """The CLI's JSON contract: text, abstained, intent, citations (+ extra fields)."""
+    if isinstance(result, Answer):
+        data = result.model_dump(mode="json")
+        return data
+    if isinstance(result, Briefing):
+        return result.model_dump(mode="json")
+    if isinstance(result, Notice):
+        return {"text": render_text(result), "abstained": False, "intent": "usage",
+                "citations": [], "kind": "notice"}
+    if isinstance(result, UserError):
+        return {"text": render_text(result), "abstained": False, "intent": "error",
+                "citations": [], "kind": "error", "error": result.message}
+    raise TypeError(type(result).__name__)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "seeds", None):
+        overrides["seeds_dir"] = Path(args.seeds)
+    return load_settings(**overrides)
+
+
+def _context(settings: Settings):
+    from bot.engine.holder import IndexHolder
+    from bot.engine.index import build_index
+    from handlers.context import AppContext
+
+    index = build_index(settings.seeds_dir, semantic=settings.semantic)
+    return AppContext(settings=settings, index=IndexHolder(index, version=1))
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from handlers import CommandRequest, dispatch
+
+    ctx = _context(_settings(args))
+
+    def one(question: str) -> Result:
+        return _run(dispatch(CommandRequest(command="ask", text=question, platform="cli"), ctx))
+
+    if args.question == "-":
+        for line in sys.stdin:
+            result = one(line.rstrip("\n"))
+            out = json.dumps(result_to_json(result), ensure_ascii=False) if args.json else (
+                render_text(result) + "\n")
+            print(out, flush=True)
+        return 0
+    result = one(args.question)
+    if args.json:
+        print(json.dumps(result_to_json(result), ensure_ascii=False), flush=True)
+    else:
+        print(render_text(result))
+    return 2 if isinstance(result, UserError) else 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    ctx = _context(_settings(args))
+    index = ctx.index.current
+    if args.json:
+        print(json.dumps(index.summary(), ensure_ascii=False, indent=2))
+    else:
+        print(index.describe())
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import run_eval
+
+    ctx = _context(_settings(args))
+    report = run_eval(Path(args.file), ctx, verbose=args.verbose)
+    print(report.render())
+    return 0 if report.all_passed or not args.strict else 1
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from handlers import CommandRequest, dispatch
+
+    ctx = _context(_settings(args))
+    result = _run(dispatch(CommandRequest(command="brief", text="", platform="cli"), ctx))
+    if args.json:
+        print(json.dumps(result_to_json(result), ensure_ascii=False))
+    else:
+        print(render_text(result))
+    return 2 if isinstance(result, UserError) else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return serve(_settings(args), slack=args.slack, discord=args.discord)
+
+
+def cmd_discord_sync(args: argparse.Namespace) -> int:
+    from bot.adapters.discord import sync_commands_cli
+
+    return sync_commands_cli(_settings(args), guild_id=args.guild)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefbot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def seeds(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seeds", metavar="DIR",
+                       help="folder of articles (default: BRIEFBOT_SEEDS_DIR or ./seeds)")
+
+    p = sub.add_parser("ask", help="answer a question from the seeds")
+    p.add_argument("question", help='the question, or "-" to read one question a line from stdin')
+    p.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    seeds(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("index", help="show what was extracted from the seeds (for curators)")
+    p.add_argument("--json", action="store_true")
+    seeds(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("eval", help="score a question file (dev_questions.json format)")
+    p.add_argument("file")
+    p.add_argument("--verbose", "-v", action="store_true", help="show every answer")
+    p.add_argument("--strict", action="store_true", help="exit 1 unless every question passes")
+    seeds(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("brief", help="print today's briefing")
+    p.add_argument("--json", action="store_true")
+    seeds(p)
+    p.set_defaults(func=cmd_brief)
+
+    p = sub.add_parser("serve", help="answer in Slack and/or Discord")
+    p.add_argument("--slack", action="store_true", help="serve Slack (SLACK_BOT_TOKEN ...)")
+    p.add_argument("--discord", action="store_true", help="serve Discord (DISCORD_TOKEN)")
+    seeds(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("discord-sync", help="register the slash commands with Discord")
+    p.add_argument("--guild", metavar="ID", help="sync to one guild (instant) instead of globally")
+    p.set_defaults(func=cmd_discord_sync)
+    return parser
+
+
+EXTRA_COMMANDS: list[Any] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    for add in EXTRA_COMMANDS:
+        add(parser)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"briefbot: {exc}", file=sys.stderr)
+        return 2
+    except UserFacingError as exc:
+        print(f"briefbot: {exc.message}" + (f"\n{exc.hint}" if exc.hint else ""), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

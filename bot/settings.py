@@ -1,0 +1,127 @@
+"""Typed settings from the environment (and an optional .env file).
+
+Every variable is documented in the README's configuration table. A malformed value stops
+start-up with one line naming the variable (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_seeds_dir() -> Path:
+    """The project's own seeds/ (source checkout), else ./seeds."""
+    candidate = PROJECT_ROOT / "seeds"
+    return candidate if candidate.is_dir() else Path.cwd() / "seeds"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    seeds_dir: Path = Field(
+        default_factory=default_seeds_dir, validation_alias="BRIEFBOT_SEEDS_DIR"
+    )
+    data_dir: Path = Field(default=Path("data"), validation_alias="BRIEFBOT_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="BRIEFBOT_ADMINS"
+    )
+    host: str = Field(default="0.0.0.0", validation_alias="BRIEFBOT_HOST")
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias="BRIEFBOT_PORT")
+    default_timezone: str = Field(default="UTC", validation_alias="BRIEFBOT_DEFAULT_TZ")
+    log_json: bool = Field(default=False, validation_alias="BRIEFBOT_LOG_JSON")
+    log_level: str = Field(default="INFO", validation_alias="BRIEFBOT_LOG_LEVEL")
+    semantic: str = Field(
+        default="auto",
+        pattern="^(auto|on|off)$",
+        validation_alias="BRIEFBOT_SEMANTIC",
+        description="auto: fuse MiniLM embeddings with BM25 when the semantic extra is installed.",
+    )
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", validation_alias="SLACK_API_URL"
+    )
+
+    discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    discord_api_url: str = Field(
+        default="https://discord.com/api/v10", validation_alias="DISCORD_API_URL"
+    )
+    discord_gateway_url: str | None = Field(default=None, validation_alias="DISCORD_GATEWAY_URL")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            for item in items:
+                platform, _, user = item.partition(":")
+                if platform not in {"slack", "discord"} or not user:
+                    raise ValueError(
+                        f"entries must look like slack:U123 or discord:456, got {item!r}"
+                    )
+            return items
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r} (try Europe/Berlin)") from exc
+        return value
+
+    @field_validator("slack_api_url", "discord_api_url", "discord_gateway_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError(f"must be an http(s):// or ws(s):// URL, got {value!r}")
+        return value
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(self.admins)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'briefbot.db'}"
+
+
+_ALIASES = {
+    name: (field.validation_alias if isinstance(field.validation_alias, str) else name)
+    for name, field in Settings.model_fields.items()
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation error into one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = str(err["loc"][0]) if err["loc"] else "?"
+        variable = _ALIASES.get(loc, loc)
+        raise SettingsError(f"{variable}: {err['msg']} (got {err.get('input')!r})") from None
+
+
+__all__ = ["Settings", "SettingsError", "load_settings"]

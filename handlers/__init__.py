@@ -1,0 +1,7 @@
+"""Platform-neutral commands. Nothing here imports slack or discord."""
+
+from handlers.context import AppContext
+from handlers.registry import HANDLERS, dispatch
+from handlers.requests import CommandRequest
+
+__all__ = ["HANDLERS", "AppContext", "CommandRequest", "dispatch"]

@@ -1,0 +1,52 @@
+"""Platform-neutral command handlers: typed request in, typed result out."""
+
+from __future__ import annotations
+
+from bot.errors import UserFacingError
+from bot.models import Answer, Notice, Result
+from handlers.context import AppContext
+from handlers.requests import CommandRequest
+from handlers.usage import MAX_QUESTION_CHARS, usage_notice
+
+
+def _clean_question(text: str, what: str = "question") -> str:
+    question = " ".join(text.split())
+    if len(question) > MAX_QUESTION_CHARS:
+        raise UserFacingError(
+            f"That {what} is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.",
+            hint="Ask about one thing at a time, e.g. `who is Tertitskiy`.",
+        )
+    return question
+
+
+async def ask(req: CommandRequest, ctx: AppContext) -> Result:
+    """Answer a free-form question from the seeds, or show usage for an empty one."""
+    question = _clean_question(req.text)
+    if not question or question.lower() in {"help", "?", "-h", "--help"}:
+        return usage_notice()
+    index = ctx.index.current
+    answer: Answer = index.answer(question)
+    answer.index_version = ctx.index.version
+    return answer
+
+
+async def who(req: CommandRequest, ctx: AppContext) -> Result:
+    """A person's card: `/who Tertitskiy` is `/ask who is Tertitskiy`."""
+    name = _clean_question(req.text, "name")
+    if not name or name.lower() == "help":
+        return Notice(
+            title="Usage: /who <name>",
+            text="Give a name from the articles, e.g. `/who Tertitskiy` or `/who Rudiger Frank`.",
+            lines=[f"People in the articles: {', '.join(ctx.index.current.people_names()[:10])}"],
+        )
+    answer = ctx.index.current.who(name)
+    answer.index_version = ctx.index.version
+    return answer
+
+
+async def help_(req: CommandRequest, ctx: AppContext) -> Result:
+    return usage_notice()
+
+
+async def reload_unavailable(req: CommandRequest, ctx: AppContext) -> Result:
+    raise UserFacingError("Reloading the seeds is not available yet on this server.")

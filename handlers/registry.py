@@ -1,0 +1,87 @@
+"""The table of commands and the one dispatch path every platform goes through."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.errors import UserFacingError
+from bot.models import Result, UserError
+from handlers import commands, share
+from handlers.context import AppContext
+from handlers.errors import APOLOGY
+from handlers.requests import CommandRequest
+
+log = logging.getLogger("briefbot.commands")
+
+Handler = Callable[[CommandRequest, AppContext], Awaitable[Result]]
+
+HANDLERS: dict[str, Handler] = {
+    "ask": commands.ask,
+    "who": commands.who,
+    "help": commands.help_,
+    "share": share.share,
+    "reload": commands.reload_unavailable,
+}
+
+
+def register(name: str, handler: Handler) -> None:
+    """Add a command to the table (modules for briefing, reload... register theirs)."""
+    HANDLERS[name] = handler
+
+
+def _outcome(result: Result) -> tuple[str, str]:
+    kind = result.kind
+    if kind == "answer":
+        return ("abstained" if result.abstained else "answered"), result.intent  # type: ignore[union-attr]
+    if kind == "error":
+        return "user_error", "-"
+    return "ok", kind
+
+
+async def dispatch(req: CommandRequest, ctx: AppContext) -> Result:
+    """Run the handler for `req.command`; never raises.
+
+    A UserFacingError becomes its sentence; anything else is logged with context and the
+    user gets a short apology, never silence and never a traceback.
+    """
+    started = time.perf_counter()
+    handler = HANDLERS.get(req.command)
+    try:
+        if handler is None:
+            raise UserFacingError(
+                f"Unknown command `{req.command}`.", hint="Try /ask help for what briefbot can do."
+            )
+        result = await handler(req, ctx)
+        outcome, intent = _outcome(result)
+    except UserFacingError as exc:
+        result = exc.to_model()
+        outcome, intent = "user_error", "-"
+    except Exception:
+        log.exception(
+            "command failed",
+            extra={"platform": req.platform, "command": req.command, "request_id": req.request_id,
+                   "user": req.user_id, "channel": req.channel_id},
+        )
+        result = UserError(message=APOLOGY)
+        outcome, intent = "error", "-"
+    latency_ms = (time.perf_counter() - started) * 1000
+    for hook in _after_hooks:
+        hook(req, result, outcome, latency_ms)
+    log.info(
+        "command",
+        extra={"platform": req.platform, "command": req.command, "intent": intent,
+               "latency_ms": round(latency_ms, 2), "outcome": outcome,
+               "request_id": req.request_id},
+    )
+    return result
+
+
+AfterHook = Callable[[CommandRequest, Result, str, float], None]
+_after_hooks: list[AfterHook] = []
+
+
+def add_after_hook(hook: AfterHook) -> None:
+    """Observe every command (metrics, gap recording) without touching the handlers."""
+    _after_hooks.append(hook)

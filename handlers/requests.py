@@ -1,0 +1,34 @@
+"""The typed request every handler takes, whichever platform it came from."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Platform = Literal["slack", "discord", "cli"]
+
+
+class CommandRequest(BaseModel):
+    """Who asked, where, and what. Adapters build it from a platform payload."""
+
+    command: str = Field(
+        description="Handler name: ask, who, brief, reload, gaps, help, share, vote."
+    )
+    text: str = Field(default="", description="Everything the user typed after the command.")
+    platform: Platform = "cli"
+    user_id: str = "local"
+    user_name: str | None = None
+    channel_id: str | None = None
+    workspace_id: str | None = Field(default=None, description="Slack team id or Discord guild id.")
+    platform_admin: bool = Field(
+        default=False,
+        description="The platform says the user administers the workspace "
+        "(Slack admin/owner, Discord Manage Server).",
+    )
+    can_manage_channel: bool = Field(
+        default=False, description="The platform says the user may manage this channel."
+    )
+    options: dict[str, str] = Field(default_factory=dict, description="Extra structured arguments.")
+    request_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
