@@ -1,0 +1,327 @@
+"""Logs and metrics: one structured line per command, Prometheus counters, no secrets.
+
+`setup_logging` puts one handler on the root logger that prints key=value text (or JSON
+when BRIEFBOT_LOG_JSON=1) and runs every record through `RedactingFilter`, so a token
+never reaches the output even when a library logs a header. The metrics live in their own
+registry and are served by `metrics_handler` at GET /metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    gc_collector,
+    generate_latest,
+    platform_collector,
+    process_collector,
+)
+from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    from bot.models import Result
+    from bot.settings import Settings
+    from handlers.context import AppContext
+    from handlers.requests import CommandRequest
+
+REDACTED = "[REDACTED]"
+
+# --- redaction -------------------------------------------------------------------------
+
+_TOKEN_PATTERNS = [
+    re.compile(r"\bxox[a-z]-[A-Za-z0-9-]{6,}"),  # Slack bot/user/config tokens (xoxb-, xoxp-...)
+    re.compile(r"\bxapp-[A-Za-z0-9-]{6,}"),  # Slack app-level token (Socket Mode)
+    # Discord bot token: base64 user id . timestamp . HMAC
+    re.compile(r"\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}"),
+]
+_AUTH_HEADER = re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9._~+/=-]{16,}")
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+@")
+_known_secrets: set[str] = set()
+
+
+def register_secret(value: str | SecretStr | None) -> None:
+    """Redact this exact value too (signing secrets have no recognisable shape)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if value and len(value) >= 8:
+        _known_secrets.add(value)
+
+
+def register_settings_secrets(settings: Settings) -> None:
+    """Every SecretStr field of the settings, plus the database password."""
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            register_secret(value)
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a token, password in a URL, or known secret."""
+    for secret in _known_secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return REDACTED
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record so the message, extras and traceback carry no secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args
+            if isinstance(args, dict):
+                record.args = {k: _clean_value(v) for k, v in args.items()}
+            else:
+                record.args = tuple(_clean_value(a) for a in args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a bad format string: keep the raw text
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        for key in _extra_keys(record):
+            record.__dict__[key] = _clean_value(record.__dict__[key])
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+# --- formatting ------------------------------------------------------------------------
+
+_STANDARD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__
+) | {"message", "asctime", "taskName"}
+
+
+def _extra_keys(record: logging.LogRecord) -> list[str]:
+    return [k for k in record.__dict__ if k not in _STANDARD_ATTRS and not k.startswith("_")]
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+
+
+def _fields(record: logging.LogRecord, formatter: logging.Formatter) -> dict[str, Any]:
+    """The record as ordered fields: ts, level, logger, msg, the extras, then exc."""
+    fields: dict[str, Any] = {
+        "ts": _timestamp(record),
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": record.getMessage(),
+    }
+    for key in _extra_keys(record):
+        fields[key] = record.__dict__[key]
+    if record.exc_info and not record.exc_text:
+        record.exc_text = formatter.formatException(record.exc_info)
+    if record.exc_text:
+        fields["exc"] = record.exc_text
+    if record.stack_info:
+        fields["stack"] = record.stack_info
+    return fields
+
+
+_BARE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
+
+
+def _logfmt_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text and _BARE.match(text):
+        return text
+    return json.dumps(text, ensure_ascii=False)  # quoted, newlines escaped: stays one line
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`ts=... level=info logger=briefbot.commands msg=command platform=slack ...`"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = _fields(record, self)
+        return " ".join(f"{key}={_logfmt_value(value)}" for key, value in fields.items())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for log shippers (BRIEFBOT_LOG_JSON=1)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(_fields(record, self), ensure_ascii=False, default=str)
+
+
+def make_handler(*, json_mode: bool, stream: IO[str] | None = None) -> logging.Handler:
+    """A stream handler with the right formatter and the redaction filter."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if json_mode else KeyValueFormatter())
+    handler.addFilter(RedactingFilter())
+    handler.set_name("briefbot")
+    return handler
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def setup_logging(
+    level: str | None = None,
+    json_mode: bool | None = None,
+    *,
+    stream: IO[str] | None = None,
+    default_level: str = "INFO",
+) -> logging.Handler:
+    """Install (or replace) briefbot's root handler; safe to call more than once.
+
+    Arguments left None come from BRIEFBOT_LOG_LEVEL / BRIEFBOT_LOG_JSON, so the CLI can
+    set up logging before the settings (and their .env file) are loaded.
+    """
+    if level is None:
+        level = os.environ.get("BRIEFBOT_LOG_LEVEL") or default_level
+    if json_mode is None:
+        json_mode = _env_flag("BRIEFBOT_LOG_JSON")
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == "briefbot"]:
+        root.removeHandler(old)
+    handler = make_handler(json_mode=json_mode, stream=stream)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    return handler
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+REGISTRY = CollectorRegistry()
+process_collector.ProcessCollector(registry=REGISTRY)
+platform_collector.PlatformCollector(registry=REGISTRY)
+gc_collector.GCCollector(registry=REGISTRY)
+
+COMMANDS = Counter(
+    "briefbot_commands",
+    "Commands handled, by platform and outcome "
+    "(answered, abstained, ok, user_error, error, refused).",
+    ["platform", "outcome"],
+    registry=REGISTRY,
+)
+ANSWER_LATENCY = Histogram(
+    "briefbot_answer_latency_seconds",
+    "Time from receiving a command to having its result, by platform and command.",
+    ["platform", "command"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+BRIEFINGS_SENT = Counter(
+    "briefbot_briefings_sent", "Scheduled briefings posted.", ["platform"], registry=REGISTRY
+)
+BRIEFINGS_FAILED = Counter(
+    "briefbot_briefings_failed",
+    "Scheduled briefings that could not be posted.",
+    ["platform"],
+    registry=REGISTRY,
+)
+INDEX_VERSION = Gauge(
+    "briefbot_index_version", "Version of the live seed index (goes up on reload).",
+    registry=REGISTRY,
+)
+
+_KNOWN_COMMANDS: frozenset[str] = frozenset(
+    {"ask", "who", "brief", "reload", "gaps", "share", "vote", "help"}
+)
+
+
+def briefing_sent(platform: str) -> None:
+    """Count one posted briefing (called by the scheduler)."""
+    BRIEFINGS_SENT.labels(platform=platform).inc()
+
+
+def briefing_failed(platform: str) -> None:
+    """Count one briefing that could not be posted (called by the scheduler)."""
+    BRIEFINGS_FAILED.labels(platform=platform).inc()
+
+
+def set_index_version(version: int) -> None:
+    INDEX_VERSION.set(version)
+
+
+def observe_command(req: CommandRequest, result: Result, outcome: str, latency_ms: float) -> None:
+    """After-hook for `handlers.registry.dispatch`: count and time every command.
+
+    Unknown command names are folded into "other" so a typo cannot grow the label set.
+    """
+    command = req.command if req.command in _KNOWN_COMMANDS else "other"
+    COMMANDS.labels(platform=req.platform, outcome=outcome).inc()
+    ANSWER_LATENCY.labels(platform=req.platform, command=command).observe(latency_ms / 1000)
+
+
+_hook_installed = False
+
+
+def install_command_metrics() -> None:
+    """Register `observe_command` with the dispatcher once per process."""
+    global _hook_installed
+    if _hook_installed:
+        return
+    from handlers.registry import add_after_hook
+
+    add_after_hook(observe_command)
+    _hook_installed = True
+
+
+def metrics_handler(ctx: AppContext) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """GET /metrics in the Prometheus text format; reads the index version at scrape time."""
+
+    async def metrics(_: web.Request) -> web.Response:
+        set_index_version(ctx.index.version)
+        response = web.Response(body=generate_latest(REGISTRY))
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    return metrics
+
+
+def sample(name: str, labels: dict[str, str] | None = None) -> float:
+    """Current value of one sample (0 when absent); for tests and `briefbot doctor`."""
+    value = REGISTRY.get_sample_value(name, labels or {})
+    return 0.0 if value is None else value
+
+
+__all__ = [
+    "REGISTRY",
+    "JsonFormatter",
+    "KeyValueFormatter",
+    "RedactingFilter",
+    "briefing_failed",
+    "briefing_sent",
+    "install_command_metrics",
+    "metrics_handler",
+    "redact",
+    "register_secret",
+    "register_settings_secrets",
+    "setup_logging",
+]
