@@ -11,6 +11,7 @@ from bot.models import Result, UserError
 from handlers import commands, share
 from handlers.context import AppContext
 from handlers.errors import APOLOGY
+from handlers.intake import ShuttingDownError, intake_of
 from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.commands")
@@ -49,12 +50,17 @@ async def dispatch(req: CommandRequest, ctx: AppContext) -> Result:
     started = time.perf_counter()
     handler = HANDLERS.get(req.command)
     try:
-        if handler is None:
-            raise UserFacingError(
-                f"Unknown command `{req.command}`.", hint="Try /ask help for what briefbot can do."
-            )
-        result = await handler(req, ctx)
+        with intake_of(ctx).admit():  # refused once shutdown began; counted while in flight
+            if handler is None:
+                raise UserFacingError(
+                    f"Unknown command `{req.command}`.",
+                    hint="Try /ask help for what briefbot can do.",
+                )
+            result = await handler(req, ctx)
         outcome, intent = _outcome(result)
+    except ShuttingDownError as exc:
+        result = exc.to_model()
+        outcome, intent = "refused", "-"
     except UserFacingError as exc:
         result = exc.to_model()
         outcome, intent = "user_error", "-"
