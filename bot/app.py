@@ -8,11 +8,21 @@ import logging
 from aiohttp import web
 
 from bot.engine.holder import IndexHolder
+from bot.observability import (
+    install_command_metrics,
+    metrics_handler,
+    register_settings_secrets,
+    setup_logging,
+)
 from bot.serve import PlatformAdapter, install_signal_handlers
 from bot.settings import Settings
 from handlers.context import AppContext
+from handlers.intake import intake_of
 
 log = logging.getLogger("briefbot.app")
+
+SHUTDOWN_GRACE_S = 10.0  # how long SIGTERM waits for commands in flight
+ADAPTER_STOP_S = 5.0  # how long one adapter may take to close its connection
 
 
 async def build_context(settings: Settings) -> AppContext:
@@ -42,34 +52,82 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
     app = web.Application()
 
     async def healthz(_: web.Request) -> web.Response:
+        if not intake_of(ctx).accepting:  # draining: let the load balancer move on
+            return web.json_response({"status": "stopping"}, status=503)
         if ctx.index.loaded:
             return web.json_response({"status": "ok", "index_version": ctx.index.version})
         return web.json_response({"status": "loading"}, status=503)
 
     app.router.add_get("/healthz", healthz)
+    install_command_metrics()
+    app.router.add_get("/metrics", metrics_handler(ctx))
     for adapter in adapters:
         adapter.attach_routes(app)
     return app
 
 
 async def run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
+    setup_logging(settings.log_level, settings.log_json)
+    register_settings_secrets(settings)
     stop = asyncio.Event()
     install_signal_handlers(stop)
     ctx = await build_context(settings)
     adapters = make_adapters(ctx, slack=slack, discord=discord)
-    runner = web.AppRunner(make_web_app(ctx, adapters))
+    return await serve_until(ctx, adapters, stop)
+
+
+async def serve_until(
+    ctx: AppContext,
+    adapters: list[PlatformAdapter],
+    stop: asyncio.Event,
+    *,
+    grace_s: float = SHUTDOWN_GRACE_S,
+) -> int:
+    """Serve HTTP and the adapters until `stop` is set (SIGTERM), then shut down gracefully."""
+    settings = ctx.settings
+    runner = web.AppRunner(make_web_app(ctx, adapters), access_log=None, shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    log.info("listening on %s:%s", settings.host, settings.port)
     try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info("listening on %s:%s", settings.host, settings.port)
         for adapter in adapters:
             await adapter.start()
         await stop.wait()
     finally:
-        for adapter in adapters:
-            await adapter.stop()
-        await runner.cleanup()
-        if ctx.store is not None:
-            await ctx.store.close()
+        await shutdown(ctx, adapters, runner, grace_s=grace_s)
     return 0
+
+
+async def shutdown(
+    ctx: AppContext,
+    adapters: list[PlatformAdapter],
+    runner: web.BaseRunner | None,
+    *,
+    grace_s: float = SHUTDOWN_GRACE_S,
+) -> None:
+    """Refuse new commands, let those in flight finish (up to `grace_s`), then close.
+
+    Adapters stop after the drain so answers in flight can still be delivered; the store
+    closes last because the adapters and handlers may write to it until then.
+    """
+    intake = intake_of(ctx)
+    intake.close()
+    log.info("shutting down", extra={"in_flight": intake.in_flight})
+    still_running = await intake.drain(grace_s)
+    if still_running:
+        log.warning("stopping with commands still running",
+                    extra={"in_flight": still_running, "grace_s": grace_s})
+    for adapter in adapters:
+        try:
+            await asyncio.wait_for(adapter.stop(), ADAPTER_STOP_S)
+        except Exception:
+            log.exception("adapter did not stop cleanly", extra={"adapter": adapter.name})
+    if runner is not None:
+        await runner.cleanup()
+    if ctx.store is not None:
+        try:
+            await ctx.store.close()
+        except Exception:
+            log.exception("store did not close cleanly")
+    log.info("stopped")
