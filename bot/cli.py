@@ -112,7 +112,23 @@ def cmd_brief(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    return serve(_settings(args), slack=args.slack, discord=args.discord)
+    settings = _settings(args)
+    slack, discord = args.slack, args.discord
+    if args.auto:  # the container's CMD: serve whatever has a token
+        slack = slack or settings.slack_bot_token is not None
+        discord = discord or settings.discord_token is not None
+        if not (slack or discord):
+            raise SettingsError(
+                "serve --auto: neither SLACK_BOT_TOKEN nor DISCORD_TOKEN is set; set one or both"
+            )
+    return serve(settings, slack=slack, discord=discord)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+
+    overrides = {"seeds_dir": Path(args.seeds)} if args.seeds else {}
+    return _run(run_doctor(overrides))
 
 
 def cmd_discord_sync(args: argparse.Namespace) -> int:
@@ -155,8 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="answer in Slack and/or Discord")
     p.add_argument("--slack", action="store_true", help="serve Slack (SLACK_BOT_TOKEN ...)")
     p.add_argument("--discord", action="store_true", help="serve Discord (DISCORD_TOKEN)")
+    p.add_argument("--auto", action="store_true",
+                   help="serve every platform whose token is set (what the container runs)")
     seeds(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("doctor", help="check settings, seeds, store and platform tokens")
+    seeds(p)
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("discord-sync", help="register the slash commands with Discord")
     p.add_argument("--guild", metavar="ID", help="sync to one guild (instant) instead of globally")
@@ -168,6 +190,9 @@ EXTRA_COMMANDS: list[Any] = []
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.observability import setup_logging
+
+    setup_logging(default_level="WARNING")  # `serve` raises it to BRIEFBOT_LOG_LEVEL
     parser = build_parser()
     for add in EXTRA_COMMANDS:
         add(parser)

@@ -177,9 +177,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(_fields(record, self), ensure_ascii=False, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record is emitted (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
 def make_handler(*, json_mode: bool, stream: IO[str] | None = None) -> logging.Handler:
     """A stream handler with the right formatter and the redaction filter."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter() if json_mode else KeyValueFormatter())
     handler.addFilter(RedactingFilter())
     handler.set_name("briefbot")
@@ -200,7 +215,8 @@ def setup_logging(
     """Install (or replace) briefbot's root handler; safe to call more than once.
 
     Arguments left None come from BRIEFBOT_LOG_LEVEL / BRIEFBOT_LOG_JSON, so the CLI can
-    set up logging before the settings (and their .env file) are loaded.
+    set up logging before the settings (and their .env file) are loaded. The level goes on
+    the handler; the root logger is only ever lowered, so other handlers lose nothing.
     """
     if level is None:
         level = os.environ.get("BRIEFBOT_LOG_LEVEL") or default_level
@@ -209,9 +225,14 @@ def setup_logging(
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == "briefbot"]:
         root.removeHandler(old)
+    numeric = logging.getLevelName(level.strip().upper())
+    if not isinstance(numeric, int):  # a typo in the environment must not stop the CLI
+        numeric = logging.getLevelName(default_level.upper())
     handler = make_handler(json_mode=json_mode, stream=stream)
+    handler.setLevel(numeric)
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    if root.level > numeric:
+        root.setLevel(numeric)
     return handler
 
 

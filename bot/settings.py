@@ -80,6 +80,14 @@ class Settings(BaseSettings):
             return items
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
