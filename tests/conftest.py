@@ -10,6 +10,7 @@ from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.settings import Settings
 from handlers.context import AppContext
+from tests.pg import pg_server  # noqa: F401  (session PostgreSQL fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

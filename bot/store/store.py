@@ -1,0 +1,375 @@
+"""The durable store: subscriptions, per-day delivery claims, idempotency keys, questions,
+votes and index versions. One async API over SQLite or PostgreSQL.
+
+Every claim is ONE statement (INSERT ... ON CONFLICT ... RETURNING), never a read followed by
+a write, so any number of replicas sharing a PostgreSQL database can race on it safely.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import Insert, Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.schedule import DailyTime
+from bot.store import tables as t
+
+DEFAULT_LEASE = timedelta(minutes=2)
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalize_question(text: str) -> str:
+    """Group key for /gaps: case, spacing and trailing punctuation don't make a new question."""
+    return re.sub(r"\s+", " ", text).strip().strip("?!. ").lower()
+
+
+@dataclass(frozen=True)
+class Subscription:
+    platform: str
+    channel_id: str
+    workspace_id: str | None
+    hour: int
+    minute: int
+    zone: str
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def daily(self) -> DailyTime:
+        return DailyTime(self.hour, self.minute, self.zone)
+
+
+class LastDelivery(NamedTuple):
+    local_date: date
+    sent_at: datetime
+    index_version: int | None
+
+
+@dataclass(frozen=True)
+class GapGroup:
+    """Questions the bot abstained on or got 👎 for, grouped by their normalized text."""
+
+    question: str
+    count: int
+    last_seen: datetime
+    reasons: tuple[str, ...]
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = _utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.worker_id = uuid.uuid4().hex[:12]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _insert(self, table: Table) -> Any:
+        """The dialect's INSERT, which has on_conflict_do_nothing/update."""
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        return module.insert(table)
+
+    async def _first(self, stmt: Any) -> Any:
+        async with self.engine.begin() as conn:
+            return (await conn.execute(stmt)).first()
+
+    async def _rowcount(self, stmt: Any) -> int:
+        async with self.engine.begin() as conn:
+            return (await conn.execute(stmt)).rowcount
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # -- idempotency --------------------------------------------------------------------
+
+    async def claim_once(self, key: str) -> bool:
+        """True for the first caller of `key`, on any replica; False ever after."""
+        stmt: Insert = (
+            self._insert(t.claims)
+            .values(key=key, claimed_at=self.clock())
+            .on_conflict_do_nothing(index_elements=[t.claims.c.key])
+            .returning(t.claims.c.key)
+        )
+        return await self._first(stmt) is not None
+
+    # -- subscriptions ------------------------------------------------------------------
+
+    async def upsert_subscription(
+        self,
+        platform: str,
+        channel_id: str,
+        workspace_id: str | None,
+        hh: int,
+        mm: int,
+        zone: str,
+        created_by: str | None,
+    ) -> Subscription:
+        now = self.clock()
+        ins = self._insert(t.subscriptions).values(
+            platform=platform, channel_id=channel_id, workspace_id=workspace_id, hour=hh,
+            minute=mm, zone=zone, created_by=created_by, created_at=now, updated_at=now,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[t.subscriptions.c.platform, t.subscriptions.c.channel_id],
+            set_={name: ins.excluded[name]
+                  for name in ("workspace_id", "hour", "minute", "zone", "created_by",
+                               "updated_at")},
+        ).returning(*t.subscriptions.c)
+        return Subscription(**(await self._first(stmt))._mapping)
+
+    async def delete_subscription(self, platform: str, channel_id: str) -> bool:
+        stmt = delete(t.subscriptions).where(
+            t.subscriptions.c.platform == platform, t.subscriptions.c.channel_id == channel_id
+        )
+        return await self._rowcount(stmt) > 0
+
+    async def get_subscription(self, platform: str, channel_id: str) -> Subscription | None:
+        stmt = select(t.subscriptions).where(
+            t.subscriptions.c.platform == platform, t.subscriptions.c.channel_id == channel_id
+        )
+        row = await self._first(stmt)
+        return None if row is None else Subscription(**row._mapping)
+
+    async def list_subscriptions(self) -> list[Subscription]:
+        stmt = select(t.subscriptions).order_by(
+            t.subscriptions.c.platform, t.subscriptions.c.channel_id
+        )
+        async with self.engine.connect() as conn:
+            return [Subscription(**row._mapping) for row in await conn.execute(stmt)]
+
+    # -- deliveries ---------------------------------------------------------------------
+
+    def _delivery_key(self, platform: str, channel_id: str, local_date: date) -> Any:
+        d = t.deliveries.c
+        return (d.platform == platform) & (d.channel_id == channel_id) & (
+            d.local_date == local_date
+        )
+
+    async def claim_delivery(
+        self,
+        platform: str,
+        channel_id: str,
+        local_date: date,
+        *,
+        worker: str | None = None,
+        now: datetime | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> bool:
+        """Claim the channel's post for `local_date`; True means this worker must send it.
+
+        One statement: insert the claim, or take over a claim whose worker stopped renewing it
+        for longer than `lease` (it died between claim and send). A sent or failed day is
+        never claimed again.
+        """
+        now = now or self.clock()
+        d = t.deliveries.c
+        ins = self._insert(t.deliveries).values(
+            platform=platform, channel_id=channel_id, local_date=local_date, status="claimed",
+            claimed_at=now, claimed_by=worker or self.worker_id, attempts=1,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[d.platform, d.channel_id, d.local_date],
+            set_={"claimed_at": ins.excluded.claimed_at, "claimed_by": ins.excluded.claimed_by,
+                  "attempts": d.attempts + 1},
+            where=(d.status == "claimed") & (d.claimed_at < now - lease),
+        ).returning(d.attempts)
+        return await self._first(stmt) is not None
+
+    async def renew_claim(
+        self,
+        platform: str,
+        channel_id: str,
+        local_date: date,
+        *,
+        worker: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Extend our lease before a slow retry; False if another worker took the day over."""
+        d = t.deliveries.c
+        stmt = (
+            update(t.deliveries)
+            .where(self._delivery_key(platform, channel_id, local_date))
+            .where(d.status == "claimed", d.claimed_by == (worker or self.worker_id))
+            .values(claimed_at=now or self.clock())
+        )
+        return await self._rowcount(stmt) > 0
+
+    async def record_delivery(
+        self,
+        platform: str,
+        channel_id: str,
+        local_date: date,
+        status: Literal["sent", "failed"],
+        error: str | None = None,
+        *,
+        index_version: int | None = None,
+        docs: Iterable[str] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Mark the claimed day sent or failed (either way it is never claimed again)."""
+        now = now or self.clock()
+        values: dict[str, Any] = {
+            "status": status, "error": error, "finished_at": now, "index_version": index_version,
+            "docs_json": None if docs is None else json.dumps(sorted(set(docs))),
+        }
+        ins = self._insert(t.deliveries).values(
+            platform=platform, channel_id=channel_id, local_date=local_date, claimed_at=now,
+            claimed_by=self.worker_id, attempts=1, **values,
+        )
+        d = t.deliveries.c
+        stmt = ins.on_conflict_do_update(
+            index_elements=[d.platform, d.channel_id, d.local_date], set_=values
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def delivery_status(
+        self, platform: str, channel_id: str, local_date: date
+    ) -> str | None:
+        stmt = select(t.deliveries.c.status).where(
+            self._delivery_key(platform, channel_id, local_date)
+        )
+        row = await self._first(stmt)
+        return None if row is None else str(row[0])
+
+    async def _last_sent_row(self, platform: str, channel_id: str) -> Any:
+        d = t.deliveries.c
+        stmt = (
+            select(d.local_date, d.finished_at, d.index_version, d.docs_json)
+            .where(d.platform == platform, d.channel_id == channel_id, d.status == "sent")
+            .order_by(d.local_date.desc())
+            .limit(1)
+        )
+        return await self._first(stmt)
+
+    async def last_delivery(self, platform: str, channel_id: str) -> LastDelivery | None:
+        """The channel's most recent sent briefing: (local_date, sent_at, index_version)."""
+        row = await self._last_sent_row(platform, channel_id)
+        return None if row is None else LastDelivery(row[0], row[1], row[2])
+
+    async def delivered_docs(self, platform: str, channel_id: str) -> set[str] | None:
+        """Documents cited by the channel's previous briefing (for 'what is new')."""
+        row = await self._last_sent_row(platform, channel_id)
+        return None if row is None or row[3] is None else set(json.loads(row[3]))
+
+    # -- questions, votes, gaps (issue 6) -----------------------------------------------
+
+    async def record_question(
+        self,
+        platform: str,
+        question: str,
+        intent: str,
+        abstained: bool,
+        answer_id: str | None,
+        citations_json: str | None,
+    ) -> None:
+        """Store the question exactly as typed; never who asked it."""
+        stmt = t.questions.insert().values(
+            platform=platform, question=question, normalized=normalize_question(question),
+            intent=intent, abstained=abstained, answer_id=answer_id,
+            citations_json=citations_json, created_at=self.clock(),
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def record_vote(
+        self,
+        answer_id: str,
+        platform: str,
+        user_key: str,
+        vote: int,
+        question: str,
+        intent: str,
+        citations_json: str | None,
+    ) -> None:
+        """One vote per user per answer: a second click replaces the first."""
+        if vote not in (1, -1):
+            raise ValueError("vote must be +1 or -1")
+        now = self.clock()
+        ins = self._insert(t.votes).values(
+            answer_id=answer_id, platform=platform, user_key=user_key, vote=vote,
+            question=question, normalized=normalize_question(question), intent=intent,
+            citations_json=citations_json, created_at=now, updated_at=now,
+        )
+        v = t.votes.c
+        stmt = ins.on_conflict_do_update(
+            index_elements=[v.answer_id, v.platform, v.user_key],
+            set_={"vote": ins.excluded.vote, "updated_at": ins.excluded.updated_at},
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def votes_for(self, answer_id: str) -> dict[int, int]:
+        """{+1: ups, -1: downs} for one answer."""
+        v = t.votes.c
+        stmt = select(v.vote, func.count()).where(v.answer_id == answer_id).group_by(v.vote)
+        async with self.engine.connect() as conn:
+            counts = {int(vote): int(n) for vote, n in await conn.execute(stmt)}
+        return {1: counts.get(1, 0), -1: counts.get(-1, 0)}
+
+    async def gaps(self, limit: int = 20) -> list[GapGroup]:
+        """Abstained and 👎 questions grouped by normalized text, most recently seen first."""
+        q, v = t.questions.c, t.votes.c
+        sources = {
+            "abstained": select(q.normalized, func.count(), func.max(q.created_at))
+            .where(q.abstained.is_(True))
+            .group_by(q.normalized),
+            "downvoted": select(v.normalized, func.count(), func.max(v.updated_at))
+            .where(v.vote == -1)
+            .group_by(v.normalized),
+        }
+        merged: dict[str, tuple[int, datetime, list[str]]] = {}
+        async with self.engine.connect() as conn:
+            for reason, stmt in sources.items():
+                for text, count, last in await conn.execute(stmt):
+                    n, seen, reasons = merged.get(text, (0, last, []))
+                    merged[text] = (n + count, max(seen, last), [*reasons, reason])
+        groups = [GapGroup(k, n, seen, tuple(r)) for k, (n, seen, r) in merged.items()]
+        groups.sort(key=lambda g: (g.last_seen, g.count), reverse=True)
+        return groups[:limit]
+
+    async def purge_older_than(self, days: int = 90) -> int:
+        """Forget questions, votes and idempotency keys older than `days`; returns rows gone."""
+        cutoff = self.clock() - timedelta(days=days)
+        removed = 0
+        async with self.engine.begin() as conn:
+            for stmt in (
+                delete(t.questions).where(t.questions.c.created_at < cutoff),
+                delete(t.votes).where(t.votes.c.updated_at < cutoff),
+                delete(t.claims).where(t.claims.c.claimed_at < cutoff),
+            ):
+                removed += (await conn.execute(stmt)).rowcount
+        return removed
+
+    # -- index versions (issue 6) -------------------------------------------------------
+
+    async def get_index_version(self) -> int:
+        """The latest index version any replica recorded (0 before the first reload)."""
+        async with self.engine.connect() as conn:
+            return int(
+                (await conn.execute(select(func.max(t.index_versions.c.version)))).scalar() or 0
+            )
+
+    async def bump_index_version(self, note: str | None = None) -> int:
+        """Record a reload; replicas poll get_index_version and reload when it moves."""
+        stmt = (
+            t.index_versions.insert()
+            .values(note=note, created_at=self.clock())
+            .returning(t.index_versions.c.version)
+        )
+        return int((await self._first(stmt))[0])
