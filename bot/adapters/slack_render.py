@@ -25,7 +25,7 @@ VOTE_UP_ACTION = "briefbot_vote_up"
 VOTE_DOWN_ACTION = "briefbot_vote_down"
 
 _BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
-_SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]+$")
 WORD_JOINER = "\u2060"
 
 Block = dict[str, Any]

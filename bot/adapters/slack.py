@@ -1,0 +1,340 @@
+"""Slack adapter: slack-bolt's AsyncApp over the platform-neutral handlers.
+
+Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events on the shared
+aiohttp app. Fast answers travel in the acknowledgement itself (one round trip); slow
+commands ack first and answer through `response_url` from a lazy listener. Answers are
+private, with Share and vote buttons; Share posts once, as the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_render import (
+    SHARE_ACTION,
+    VOTE_DOWN_ACTION,
+    VOTE_UP_ACTION,
+    render,
+)
+from bot.models import Answer, Briefing, Result, UserError
+from bot.serve import DeliveryError
+from bot.settings import SettingsError
+from handlers.context import AppContext
+from handlers.registry import dispatch
+from handlers.requests import CommandRequest
+
+log = logging.getLogger("briefbot.slack")
+
+COMMANDS = ("ask", "who", "brief", "reload", "gaps")
+SLOW_COMMANDS = frozenset({"reload", "gaps"})
+"""Commands that ack at once and answer through response_url."""
+ADMIN_COMMANDS = frozenset({"reload", "gaps"})
+ADMIN_BRIEF_ACTIONS = frozenset({"subscribe", "unsubscribe"})
+
+PERMANENT_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+INVITE = "Invite briefbot to the channel with `/invite @briefbot`, then try again."
+NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+# --- translators: Slack payload → CommandRequest (pure) -------------------------------------
+
+def needs_admin_flag(command: str, text: str) -> bool:
+    """Commands whose handler checks the Slack admin flag (costs a users.info call)."""
+    words = text.split()
+    return command in ADMIN_COMMANDS or (
+        command == "brief" and bool(words) and words[0].lower() in ADMIN_BRIEF_ACTIONS
+    )
+
+
+def is_slow(command: str, text: str) -> bool:
+    """Slow work acks first: anything in SLOW_COMMANDS or needing a users.info call."""
+    return command in SLOW_COMMANDS or needs_admin_flag(command, text)
+
+
+def command_request(body: dict[str, Any], *, platform_admin: bool = False) -> CommandRequest:
+    """A slash command payload (form fields) as a CommandRequest."""
+    return CommandRequest(
+        command=str(body.get("command", "")).lstrip("/"),
+        text=body.get("text") or "",
+        platform="slack",
+        user_id=body.get("user_id") or "unknown",
+        user_name=body.get("user_name"),
+        channel_id=body.get("channel_id"),
+        workspace_id=body.get("team_id"),
+        platform_admin=platform_admin,
+        can_manage_channel=platform_admin,
+    )
+
+
+def _action_base(body: dict[str, Any]) -> dict[str, Any]:
+    user = body.get("user") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id")
+    return {
+        "platform": "slack",
+        "user_id": user.get("id") or "unknown",
+        "user_name": user.get("username") or user.get("name"),
+        "channel_id": channel,
+        "workspace_id": (body.get("team") or {}).get("id") or user.get("team_id"),
+    }
+
+
+def button_data(action: dict[str, Any]) -> dict[str, Any]:
+    """The JSON a button carries ({} when it is not ours or is malformed)."""
+    try:
+        data = json.loads(action.get("value") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def share_request(body: dict[str, Any], action: dict[str, Any]) -> CommandRequest:
+    """Share button click → `share` with the question and the answer's id."""
+    data = button_data(action)
+    return CommandRequest(
+        command="share",
+        text=str(data.get("q", "")),
+        options={"answer_id": str(data.get("id", "")),
+                 "source_command": str(data.get("c", "ask"))},
+        **_action_base(body),
+    )
+
+
+def vote_request(body: dict[str, Any], action: dict[str, Any]) -> CommandRequest:
+    """👍/👎 click → `vote` up|down with the answer's id, question, intent and citations."""
+    data = button_data(action)
+    cites = [{"document": str(d), "paragraph": int(p)} for d, p in data.get("cites") or []]
+    return CommandRequest(
+        command="vote",
+        text="up" if action.get("action_id") == VOTE_UP_ACTION else "down",
+        options={"answer_id": str(data.get("id", "")), "question": str(data.get("q", "")),
+                 "intent": str(data.get("i", "")), "citations": json.dumps(cites)},
+        **_action_base(body),
+    )
+
+
+def explain_api_error(code: str) -> str:
+    """A Slack API error code as a sentence for the user."""
+    if code == "not_in_channel":
+        return f"briefbot is not a member of this channel, so it cannot post here. {INVITE}"
+    if code == "channel_not_found":
+        return f"Slack cannot find this channel for briefbot (private or not joined). {INVITE}"
+    if code == "is_archived":
+        return "This channel is archived, so briefbot cannot post in it."
+    if code == "ratelimited":
+        return "Slack is rate-limiting briefbot right now; please try again in a minute."
+    return f"Slack refused the post ({code}); please try again later."
+
+
+# --- the adapter ----------------------------------------------------------------------------
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value().strip() or None if value is not None else None
+
+
+class SlackAdapter:
+    """PlatformAdapter for Slack (see bot.serve)."""
+
+    name = "slack"
+
+    def __init__(self, ctx: AppContext, *, bot_token: str, signing_secret: str | None,
+                 app_token: str | None = None, api_url: str = "https://slack.com/api/") -> None:
+        self.ctx = ctx
+        self.app_token = app_token
+        self.client = AsyncWebClient(
+            token=bot_token,
+            base_url=api_url if api_url.endswith("/") else api_url + "/",
+            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                            AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=app_token is None,
+            process_before_response=True,  # the listener's ack is the HTTP response
+        )
+        self.socket: AsyncSocketModeHandler | None = None
+        self._register()
+
+    @classmethod
+    def from_settings(cls, ctx: AppContext) -> SlackAdapter:
+        """Check the Slack settings; a missing or malformed one raises SettingsError."""
+        s = ctx.settings
+        bot_token, secret = _secret(s.slack_bot_token), _secret(s.slack_signing_secret)
+        app_token = _secret(s.slack_app_token)
+        if not bot_token:
+            raise SettingsError("SLACK_BOT_TOKEN: required for serve --slack; the Bot User "
+                                "OAuth Token from your app's OAuth & Permissions page (xoxb-…)")
+        if not bot_token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN: must be an app-level token starting with "
+                                "xapp- (Basic Information → App-Level Tokens, connections:write)")
+        if app_token is None and not secret:
+            raise SettingsError("SLACK_SIGNING_SECRET: required in HTTP mode (no SLACK_APP_TOKEN)"
+                                "; copy it from your app's Basic Information page")
+        return cls(ctx, bot_token=bot_token, signing_secret=secret, app_token=app_token,
+                   api_url=s.slack_api_url)
+
+    def _register(self) -> None:
+        self.app.middleware(self._skip_retries)
+        for name in COMMANDS:
+            self.app.command(f"/{name}")(ack=self._on_command, lazy=[self._finish_slow_command])
+        self.app.action(SHARE_ACTION)(ack=self._ack_only, lazy=[self._on_share])
+        for action_id in (VOTE_UP_ACTION, VOTE_DOWN_ACTION):
+            self.app.action(action_id)(ack=self._ack_only, lazy=[self._on_vote])
+        self.app.error(self._on_error)
+
+    # --- PlatformAdapter ----------------------------------------------------------------
+
+    def attach_routes(self, app: web.Application) -> None:
+        if self.app_token is None:
+            app.router.add_post("/slack/events", self.handle_http)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """POST /slack/events: slack-bolt verifies the signature and runs the listener."""
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def start(self) -> None:
+        await self._check_token()
+        if self.app_token is not None:
+            self.socket = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
+            await self.socket.connect_async()
+            log.info("slack: connected in Socket Mode")
+        else:
+            log.info("slack: HTTP mode, events at POST /slack/events")
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+            self.socket = None
+
+    async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
+        try:
+            await self.client.chat_postMessage(
+                channel=channel_id, unfurl_links=False, unfurl_media=False,
+                **render(briefing, interactive=False))
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            raise DeliveryError(f"Slack {code} for channel {channel_id}: "
+                                f"{explain_api_error(code)}",
+                                permanent=code in PERMANENT_ERRORS) from exc
+        except NETWORK_ERRORS as exc:
+            raise DeliveryError(f"Slack unreachable: {exc!r}") from exc
+
+    # --- listeners ----------------------------------------------------------------------
+
+    async def _check_token(self) -> None:
+        """auth.test at start-up, so a revoked or mistyped token stops start-up clearly."""
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise SettingsError(f"SLACK_BOT_TOKEN: Slack rejected it "
+                                f"({exc.response.get('error')})") from None
+        except NETWORK_ERRORS as exc:
+            log.warning("slack: auth.test failed (%r); continuing, Slack may be down", exc)
+            return
+        log.info("slack: authenticated", extra={"team": auth.get("team"), "bot": auth.get("user")})
+
+    async def _skip_retries(self, req: AsyncBoltRequest, next_: Any) -> BoltResponse:
+        """Slack retries a delivery it thinks failed; the first one already answered."""
+        retry = req.headers.get("x-slack-retry-num")
+        if retry:
+            log.info("slack: ignoring retried delivery",
+                     extra={"retry_num": retry[0], "reason": req.headers.get(
+                         "x-slack-retry-reason", ["-"])[0]})
+            return BoltResponse(status=200, body="")
+        return await next_()
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Fast commands answer inside the ack; slow ones ack now (see _finish_slow_command)."""
+        command = str(body.get("command", "")).lstrip("/")
+        if is_slow(command, body.get("text") or ""):
+            await ack(text=f"Working on `/{command}`…", response_type="ephemeral")
+            return
+        result = await dispatch(command_request(body), self.ctx)
+        await ack(response_type="ephemeral", **render(result))
+
+    async def _finish_slow_command(self, body: dict[str, Any], respond: AsyncRespond,
+                                   client: AsyncWebClient) -> None:
+        command, text = str(body.get("command", "")).lstrip("/"), body.get("text") or ""
+        if not is_slow(command, text):
+            return
+        admin = needs_admin_flag(command, text) and await self._is_admin(
+            client, body.get("user_id", ""))
+        result = await dispatch(command_request(body, platform_admin=admin), self.ctx)
+        await self._reply(respond, result)
+
+    async def _ack_only(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def _on_share(self, body: dict[str, Any], action: dict[str, Any],
+                        respond: AsyncRespond, client: AsyncWebClient) -> None:
+        """Post the answer to the channel as the bot; a second click gets a private notice."""
+        req = share_request(body, action)
+        result = await dispatch(req, self.ctx)
+        if not isinstance(result, Answer) or not req.channel_id:
+            await self._reply(respond, result)
+            return
+        try:
+            await client.chat_postMessage(
+                channel=req.channel_id, unfurl_links=False, unfurl_media=False,
+                **render(result, interactive=False, shared_by=req.user_id))
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            log.warning("slack: share failed", extra={"error": code, "channel": req.channel_id})
+            await self._reply(respond, UserError(message=explain_api_error(code)))
+        except NETWORK_ERRORS as exc:
+            log.warning("slack: share failed: %r", exc, extra={"channel": req.channel_id})
+            await self._reply(respond, UserError(message="Slack could not be reached; "
+                                                         "please try again in a minute."))
+
+    async def _on_vote(self, body: dict[str, Any], action: dict[str, Any],
+                       respond: AsyncRespond) -> None:
+        await self._reply(respond, await dispatch(vote_request(body, action), self.ctx))
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack: listener failed", exc_info=error,
+                  extra={"type": body.get("type"), "command": body.get("command")})
+
+    async def _is_admin(self, client: AsyncWebClient, user_id: str) -> bool:
+        """Slack's own admin/owner flag (users.info); any failure means not an admin."""
+        try:
+            user = (await client.users_info(user=user_id))["user"]
+            return bool(user.get("is_admin") or user.get("is_owner"))
+        except (SlackApiError, KeyError, TypeError, *NETWORK_ERRORS) as exc:
+            log.warning("slack: users.info failed; treating as non-admin: %r", exc,
+                        extra={"user": user_id})
+            return False
+
+    async def _reply(self, respond: AsyncRespond, result: Result) -> None:
+        """A private message through response_url; failures are logged (nobody to tell)."""
+        try:
+            response = await respond(response_type="ephemeral", replace_original=False,
+                                     **render(result))
+        except NETWORK_ERRORS as exc:
+            log.warning("slack: response_url failed: %r", exc)
+            return
+        if response.status_code != 200:
+            log.warning("slack: response_url refused",
+                        extra={"status": response.status_code, "body": response.body[:200]})

@@ -1,0 +1,221 @@
+"""A fake Slack on 127.0.0.1 for the adapter tests and the bench.
+
+- Web API at `api_url` (`/api/<method>`): records every call (method, args, token) and answers
+  like Slack; `script(method, ...)` queues errors (e.g. 429 with Retry-After, not_in_channel).
+- Socket Mode: apps.connections.open returns `ws_url`; the websocket sends `hello`,
+  `push()` sends envelopes, and the acks the bot sends back are recorded.
+- response_url receiver at `response_url(key)`, recording what the bot posts there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TIMEOUT = 5.0
+
+
+@dataclass
+class ApiCall:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class Scripted:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self.acks: list[dict[str, Any]] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self._scripted: dict[str, list[Scripted]] = {}
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._connected = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/socket", self._socket)
+        app.router.add_post("/response/{key}", self._response)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    @property
+    def ws_url(self) -> str:
+        return self.base.replace("http://", "ws://") + "/socket"
+
+    def response_url(self, key: str = "r1") -> str:
+        return f"{self.base}/response/{key}"
+
+    # --- scripting and inspection -----------------------------------------------------
+
+    def script(self, method: str, error: str | None = None, *, status: int = 200,
+               headers: dict[str, str] | None = None) -> None:
+        """Queue one answer for the next call of `method` (an error, a 429...)."""
+        body = {"ok": False, "error": error or "ratelimited"}
+        self._scripted.setdefault(method, []).append(Scripted(status, body, headers or {}))
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, predicate: Callable[[], Any]) -> Any:
+        """Wait until `predicate()` is truthy (re-checked on every recorded event)."""
+        async with asyncio.timeout(TIMEOUT), self._changed:
+            while not (value := predicate()):
+                await self._changed.wait()
+            return value
+
+    async def _record(self, store: list[Any], item: Any) -> None:
+        store.append(item)
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- Web API ----------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(await request.post())
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or args.get("token")
+        await self._record(self.calls, ApiCall(method, args, token))
+        queued = self._scripted.get(method)
+        if queued:
+            s = queued.pop(0)
+            return web.json_response(s.body, status=s.status, headers=s.headers)
+        return web.json_response({"ok": True, **self._answer(method, args)})
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"url": "https://fake.slack.com/", "team": "Fake", "user": "briefbot",
+                    "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"}
+        if method == "apps.connections.open":
+            return {"url": self.ws_url}
+        if method == "users.info":
+            user_id = str(args.get("user", ""))
+            return {"user": {"id": user_id, "name": user_id.lower(), "is_admin": False,
+                             "is_owner": False, **self.users.get(user_id, {})}}
+        if method in {"chat.postMessage", "chat.postEphemeral"}:
+            ts = f"{time.time():.6f}"
+            return {"channel": args.get("channel"), "ts": ts, "message_ts": ts}
+        return {}
+
+    # --- Socket Mode ------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A1"},
+                            "debug_info": {"host": "fake", "approximate_connection_time": 3600}})
+        self._connected.set()
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._record(self.acks, json.loads(msg.data))
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def push(self, kind: str, payload: dict[str, Any]) -> str:
+        """Send a Socket Mode envelope (slash_commands, interactive); returns its id."""
+        async with asyncio.timeout(TIMEOUT):
+            await self._connected.wait()
+        envelope_id = f"env-{next(self._ids)}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api"}
+        for ws in list(self._sockets):
+            await ws.send_json(envelope)
+        return envelope_id
+
+    async def ack_for(self, envelope_id: str) -> dict[str, Any]:
+        return await self.wait_for(
+            lambda: next((a for a in self.acks if a.get("envelope_id") == envelope_id), None))
+
+    # --- response_url -----------------------------------------------------------------
+
+    async def _response(self, request: web.Request) -> web.Response:
+        await self._record(self.responses, (request.match_info["key"], await request.json()))
+        return web.Response(text="ok")
+
+
+# --- payload builders shared by the tests and the bench ---------------------------------
+
+def slash_payload(command: str, text: str, *, response_url: str, user_id: str = "U1",
+                  channel_id: str = "C1", trigger_id: str | None = None) -> dict[str, str]:
+    """The fields Slack sends for a slash command (form-encoded over HTTP)."""
+    return {"token": "legacy", "team_id": "T1", "team_domain": "fake", "channel_id": channel_id,
+            "channel_name": "general", "user_id": user_id, "user_name": user_id.lower(),
+            "command": command, "text": text, "api_app_id": "A1",
+            "is_enterprise_install": "false", "response_url": response_url,
+            "trigger_id": trigger_id or f"trig.{time.time_ns()}"}
+
+
+def block_action_payload(action: dict[str, Any], *, response_url: str, user_id: str = "U1",
+                         channel_id: str = "C1") -> dict[str, Any]:
+    """A block_actions payload for a click on `action` (a button from our blocks)."""
+    clicked = {**action, "block_id": "b1", "action_ts": f"{time.time():.6f}"}
+    return {"type": "block_actions", "api_app_id": "A1", "token": "legacy",
+            "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(),
+                     "team_id": "T1"},
+            "team": {"id": "T1", "domain": "fake"},
+            "container": {"type": "message", "message_ts": "1.2", "channel_id": channel_id,
+                          "is_ephemeral": True},
+            "channel": {"id": channel_id, "name": "general"},
+            "trigger_id": f"trig.{time.time_ns()}", "response_url": response_url,
+            "actions": [clicked]}
+
+
+def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's v0 request signature over `body` (what slack-bolt verifies)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def form(fields: dict[str, str]) -> str:
+    return urllib.parse.urlencode(fields)
