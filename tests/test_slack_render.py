@@ -133,3 +133,18 @@ def test_big_briefing_fits_fifty_blocks():
                                   for i in range(80)],
                         citations=[Citation(document="D", paragraph=1, quote="q")] * 200)
     assert_within_limits(render(briefing))
+
+
+def test_manifest_declares_every_command_scope_and_socket_mode():
+    import yaml
+
+    from bot.adapters.slack import COMMANDS
+    from tests.conftest import ROOT
+
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text(encoding="utf-8"))
+    declared = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert declared == {f"/{name}" for name in COMMANDS}
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "users:read"} <= scopes
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
