@@ -1,55 +1,220 @@
-"""TEMPORARY minimal index (being replaced by the real engine): BM25 over sentences."""
+"""The knowledge index: documents, sentences, entities and a BM25 ranker over sentences."""
 
 from __future__ import annotations
 
-import re
+import hashlib
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bm25s
+import numpy as np
 
-from bot.errors import SeedError
-from bot.models import Answer, Briefing, BriefingSection, Citation
+from bot.engine.curation import Curation, load_curation
+from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
+from bot.engine.extract import Entity, Extraction, extract
+from bot.engine.lexicon import SYNONYMS
+from bot.engine.text import content_tokens, fold, stem
+from bot.models import Answer, Briefing
+
+ANSWERABLE = frozenset({"body"})
+_EMPTY = "\u2400"
 
 
+@dataclass
 class KnowledgeIndex:
-    def __init__(self, sentences: list[tuple[str, str, int]]) -> None:
-        self.sentences = sentences
-        self.retriever = bm25s.BM25()
-        self.retriever.index(bm25s.tokenize([s for s, _, _ in sentences], show_progress=False),
-                             show_progress=False)
+    documents: list[Document]
+    sentences: list[Sentence]
+    extraction: Extraction
+    curation: Curation
+    tokens: list[list[str]]
+    ranker: bm25s.BM25
+    df: Counter[str]
+    answerable: np.ndarray
+    sentence_kinds: list[set[str]]
+    synonyms: dict[str, set[str]]
+    section_heading: np.ndarray
+    build_seconds: float = 0.0
+    semantic: Any = None
+    stats: dict[str, Any] = field(default_factory=dict)
 
-    def answer(self, question: str) -> Answer:
-        docs, scores = self.retriever.retrieve(bm25s.tokenize([question], show_progress=False),
-                                               k=min(3, len(self.sentences)), show_progress=False)
-        cites = [Citation(document=self.sentences[i][1], paragraph=self.sentences[i][2],
-                          quote=self.sentences[i][0]) for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
-        if not cites:
-            return Answer(question=question, text="The articles don't cover that.", abstained=True,
-                          intent="what")
-        return Answer(question=question, text=" ".join(c.quote for c in cites), intent="what",
-                      citations=cites)
+    # -- lookups ------------------------------------------------------------------------
+    @property
+    def entities(self) -> dict[str, Entity]:
+        return self.extraction.entities
 
-    def who(self, name: str) -> Answer:
-        return self.answer(f"who is {name}")
+    def people(self) -> list[Entity]:
+        return [e for e in self.entities.values() if e.kind == "person"]
 
     def people_names(self) -> list[str]:
-        return sorted({w for s, _, _ in self.sentences for w in re.findall(r"[A-Z][a-z]+", s)})
+        """People by how often they are mentioned: autocomplete and suggestions."""
+        return [e.name for e in sorted(self.people(), key=lambda e: (-len(e.mentions), e.name))]
 
-    def briefing(self, since: object = None) -> Briefing:
-        first = self.sentences[0]
-        c = Citation(document=first[1], paragraph=first[2], quote=first[0])
-        return Briefing(title="Briefing", text=first[0],
-                        sections=[BriefingSection(heading=first[1], lines=[first[0]],
-                                                  citations=[c])], citations=[c])
+    def idf(self, term: str) -> float:
+        n = len(self.sentences)
+        return math.log((n + 1) / (self.df.get(term, 0) + 0.5))
+
+    def covered(self, term_stem: str) -> bool:
+        return term_stem in self.df
+
+    def expand(self, folded_word: str) -> set[str]:
+        """Stems of the curated and general synonyms of a question word."""
+        out: set[str] = set()
+        for syn in self.synonyms.get(folded_word, set()) | set(SYNONYMS.get(folded_word, ())):
+            out.update(content_tokens(syn))
+        return out
+
+    def scores(self, query_stems: list[str]) -> np.ndarray:
+        known = [t for t in query_stems if t in self.df]
+        if not known:
+            return np.zeros(len(self.sentences), dtype=np.float32)
+        return np.asarray(self.ranker.get_scores(known), dtype=np.float32)
+
+    def digest(self) -> dict[str, str]:
+        return {d.id: d.digest for d in self.documents}
+
+    # -- answering ----------------------------------------------------------------------
+    def answer(self, question: str) -> Answer:
+        from bot.engine.answer import Answerer
+
+        return Answerer(self).answer(question)
+
+    def who(self, name: str) -> Answer:
+        from bot.engine.answer import Answerer
+
+        answer = Answerer(self).answer(f"who is {name}")
+        answer.source_command = "who"
+        answer.question = name
+        return answer
+
+    def briefing(self, since: Any = None, known_docs: set[str] | None = None,
+                 known_people: set[str] | None = None) -> Briefing:
+        from bot.engine.briefing import compose_briefing
+
+        return compose_briefing(self, since=since, known_docs=known_docs,
+                                known_people=known_people)
+
+    # -- for curators -------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        return {
+            "documents": [{"id": d.id, "title": d.title, "authors": d.authors, "url": d.url,
+                           "date": d.date, "paragraphs": len(d.paragraphs)}
+                          for d in self.documents],
+            "people": [{"name": e.name, "role": e.role, "aliases": sorted(e.aliases),
+                        "descriptions": sorted(e.descriptions), "mentions": len(e.mentions),
+                        "quotes": [self.sentences[i].text for i in e.quotes],
+                        "outlets": sorted(e.outlets)}
+                       for e in sorted(self.people(), key=lambda e: -len(e.mentions))],
+            "organisations": sorted(e.name for e in self.entities.values() if e.kind == "org"),
+            "places": sorted(e.name for e in self.entities.values() if e.kind == "place"),
+            "outlets": sorted(self.extraction.outlets),
+            "sentences": len(self.sentences),
+            "build_seconds": round(self.build_seconds, 3),
+        }
+
+    def describe(self) -> str:
+        s = self.summary()
+        lines = [f"{len(s['documents'])} document(s), {s['sentences']} sentences, "
+                 f"built in {s['build_seconds']} s", ""]
+        lines += [f"  {d['id']}: {d['title']} (by {', '.join(d['authors']) or 'unknown'}, "
+                  f"{d['paragraphs']} paragraphs)" for d in s["documents"]]
+        lines += ["", "People:"]
+        for p in s["people"]:
+            lines.append(f"  {p['name']} — {p['role'] or 'no role found'}")
+            lines.append(f"      aliases: {', '.join(p['aliases'])}")
+            if p["outlets"]:
+                lines.append(f"      talked to: {', '.join(p['outlets'])}")
+            for q in p["quotes"]:
+                lines.append(f"      quote: {q}")
+        lines += ["", "Organisations: " + ", ".join(s["organisations"]),
+                  "Places: " + ", ".join(s["places"]),
+                  "Outlets: " + ", ".join(s["outlets"])]
+        return "\n".join(lines)
 
 
-def build_index(seeds_dir: Path, semantic: str = "auto") -> KnowledgeIndex:
-    if not Path(seeds_dir).is_dir():
-        raise SeedError(f"Seeds folder {seeds_dir} does not exist.")
-    sentences = []
-    for path in sorted(Path(seeds_dir).glob("*.txt")) + sorted(Path(seeds_dir).glob("*.md")):
-        paras = [p.strip() for p in path.read_text(encoding="utf-8").split("\n\n") if p.strip()]
-        for n, para in enumerate(paras, 1):
-            for sent in re.split(r"(?<=[.!?])\s+", para):
-                sentences.append((sent, path.stem, n))
-    return KnowledgeIndex(sentences)
+def _apply_curation(curation: Curation, extraction: Extraction, sentences: list[Sentence],
+                    answerable: np.ndarray) -> None:
+    from bot.engine.extract import Entity
+
+    for fix in curation.entities:
+        key = extraction.alias_index.get(fold(fix.name)) or f"{fix.kind}:{fold(fix.name)}"
+        ent = extraction.entities.get(key)
+        if ent is None:
+            ent = Entity(key=key, name=fix.name, kind=fix.kind, aliases={fix.name})
+            extraction.entities[key] = ent
+            needles = [fold(a) for a in {fix.name, *fix.aliases}]
+            ent.mentions = [s.idx for s in sentences if any(n in fold(s.text) for n in needles)]
+        if fix.role:
+            ent.role, ent.role_sentence = fix.role, None
+        if fix.description:
+            ent.note = fix.description
+        for alias in {fix.name, *fix.aliases}:
+            ent.aliases.add(alias)
+            extraction.alias_index[fold(alias)] = key
+    hidden = {h.strip() for h in curation.hide}
+    for s in sentences:
+        if s.id in hidden or s.text.strip() in hidden:
+            answerable[s.idx] = False
+
+
+def build_index(seeds_dir: Path | str, semantic: str = "auto") -> KnowledgeIndex:
+    """Read every seed, extract, and index. Raises SeedError naming the file on bad input."""
+    started = time.perf_counter()
+    seeds_dir = Path(seeds_dir)
+    files = seed_files(seeds_dir)
+    curation = load_curation(seeds_dir)
+    documents: list[Document] = []
+    sentences: list[Sentence] = []
+    for path in files:
+        text = read_seed_text(path)
+        doc, sents = parse_document(path, len(documents), len(sentences), text)
+        doc.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        documents.append(doc)
+        sentences.extend(sents)
+    return index_documents(documents, sentences, curation, semantic, started)
+
+
+def index_documents(documents: list[Document], sentences: list[Sentence], curation: Curation,
+                    semantic: str = "off", started: float | None = None) -> KnowledgeIndex:
+    started = started if started is not None else time.perf_counter()
+    extraction = extract(documents, sentences)
+    answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
+    _apply_curation(curation, extraction, sentences, answerable)
+    tokens = [content_tokens(s.text) for s in sentences]
+    df: Counter[str] = Counter()
+    for toks in tokens:
+        df.update(set(toks))
+    ranker = bm25s.BM25()
+    ranker.index([t or [_EMPTY] for t in tokens], show_progress=False)
+    kinds: list[set[str]] = [set() for _ in sentences]
+    for ent in extraction.entities.values():
+        for i in ent.mentions:
+            kinds[i].add(ent.kind)
+    synonyms = {fold(k): {fold(v) for v in vs} for k, vs in curation.synonyms.items()}
+    for k, vs in list(synonyms.items()):
+        for v in vs:
+            synonyms.setdefault(v, set()).add(k)
+    section_heading = np.full(len(sentences), -1, dtype=np.int64)
+    for doc in documents:
+        heading = -1
+        for para in doc.paragraphs:
+            if para.kind == "heading" and para.sentences:
+                heading = para.sentences[0]
+            elif para.kind == "body":
+                section_heading[para.sentences] = heading
+    index = KnowledgeIndex(documents=documents, sentences=sentences, extraction=extraction,
+                           curation=curation, tokens=tokens, ranker=ranker, df=df,
+                           answerable=answerable, sentence_kinds=kinds, synonyms=synonyms,
+                           section_heading=section_heading)
+    if semantic != "off":
+        from bot.engine.semantic import load_semantic
+
+        index.semantic = load_semantic(index, required=semantic == "on")
+    index.build_seconds = time.perf_counter() - started
+    return index
+
+
+__all__ = ["KnowledgeIndex", "build_index", "index_documents", "stem"]

@@ -1,0 +1,542 @@
+"""People, organisations, places, roles and quotes, from the text alone.
+
+No per-article code: names are runs of capitalised words; a run is a person when the text
+gives evidence (a known given name, an apposition naming a role, a title before it, a speech
+verb next to it), an organisation when it carries an organisation word, a place when a
+gazetteer knows it. Roles come from appositions, titles and stand-alone descriptions ("the
+minister") resolved to the person just mentioned; quotes from speech verbs and "according to".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from bot.engine.documents import Document, Sentence
+from bot.engine.gazetteer import is_given_name, place_names
+from bot.engine.lexicon import (
+    ORG_WORDS,
+    OUTLET_HINTS,
+    REPORTING_VERBS,
+    ROLE_NOUNS,
+    SPEECH_VERBS,
+    STOPWORDS_CAPS,
+    TITLES,
+)
+from bot.engine.text import fold
+
+_TOKEN = re.compile(r"[^\W\d_][\w’'\-.]*[^\W_]|[^\W\d_]", re.UNICODE)
+_CONNECTORS = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "del", "bin", "ibn",
+                         "al", "el", "le", "la"})
+_QUOTE_PAIR = re.compile(r"[“\"](?P<q>[^”\"]{8,}?)[”\"]|‘(?P<s>[^’]{8,}?)’(?![A-Za-z])")
+_SPEECH = "|".join(sorted(SPEECH_VERBS - {"according"}, key=len, reverse=True))
+_PRONOUN_AFTER = re.compile(rf"(?:[,”\"’]\s*|^)(?P<p>he|she|they)\s+(?:also\s+)?(?P<v>{_SPEECH})\b",
+                            re.IGNORECASE)
+_VERB_PRONOUN = re.compile(rf"\b(?:{_SPEECH})\s+(?P<p>he|she)\b", re.IGNORECASE)
+_ACCORDING = re.compile(r"\baccording to (?P<who>[^,.;:]+)", re.IGNORECASE)
+_DESCRIPTION = re.compile(r"\b[Tt]he\s+(?P<words>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3})")
+_OUTLET_END = re.compile(
+    rf"\b(?:{_SPEECH})\s+(?:(?P<name>[A-ZÀ-Þ][\w’'\-]+)\s+)?(?P<o>[\w-]+(?:\.[\w-]+)*)\.?$"
+)
+_TOLD = re.compile(r"\btold\s+(?:the\s+)?(?P<o>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})")
+
+
+@dataclass
+class Span:
+    sentence: int
+    start: int
+    end: int
+    text: str
+    tokens: list[str]
+    possessive: bool
+    title: str | None = None
+
+
+@dataclass
+class Entity:
+    key: str
+    name: str
+    kind: str  # person | org | place | outlet
+    role: str | None = None
+    role_sentence: int | None = None
+    aliases: set[str] = field(default_factory=set)
+    descriptions: set[str] = field(default_factory=set)
+    mentions: list[int] = field(default_factory=list)
+    quotes: list[int] = field(default_factory=list)
+    outlets: set[str] = field(default_factory=set)
+    docs: set[int] = field(default_factory=set)
+    note: str | None = None
+
+
+@dataclass
+class Attribution:
+    sentence: int
+    label: str
+    person: str | None
+    direct: bool
+    outlet: str | None = None
+
+
+@dataclass
+class Extraction:
+    entities: dict[str, Entity]
+    alias_index: dict[str, str]
+    attributions: dict[int, Attribution]
+    sentence_people: dict[int, list[str]]
+    outlets: set[str]
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def is_role_word(word: str) -> bool:
+    w = fold(word)
+    return w in ROLE_NOUNS or _singular(w) in ROLE_NOUNS
+
+
+def role_description(phrase: str) -> str | None:
+    """The words after 'the' up to a singular role noun not followed by a name."""
+    words_ = phrase.split()
+    for k, w in enumerate(words_):
+        if fold(w) in ROLE_NOUNS and w[:1].islower():
+            if k + 1 < len(words_) and words_[k + 1][:1].isupper():
+                return None
+            return " ".join(words_[: k + 1])
+        if fold(w) in STOPWORDS_CAPS:
+            return None
+    return None
+
+
+def translit_key(token: str) -> str:
+    """A rough key under which Wladimir and Vladimir, Jurij and Yuri meet."""
+    t = fold(token)
+    for a, b in (("ph", "f"), ("w", "v"), ("y", "i"), ("j", "i"), ("ck", "k"), ("ou", "u"),
+                 ("ue", "u"), ("kh", "h"), ("ii", "i")):
+        t = t.replace(a, b)
+    return t
+
+
+def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
+    """Runs of capitalised words in one sentence (titles split off, possessives noted)."""
+    text = sentence.text
+    tokens = [m for m in _TOKEN.finditer(text)]
+    spans: list[Span] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        word = tok.group().rstrip(".")
+        if not word[:1].isupper():
+            i += 1
+            continue
+        run = [tok]
+        j = i + 1
+        while j < len(tokens):
+            gap = text[run[-1].end():tokens[j].start()]
+            nxt = tokens[j].group()
+            if gap == " " and nxt[:1].isupper():
+                run.append(tokens[j])
+                j += 1
+            elif (gap == " " and nxt in _CONNECTORS and j + 1 < len(tokens)
+                  and text[tokens[j].end():tokens[j + 1].start()] == " "
+                  and tokens[j + 1].group()[:1].isupper()):
+                run.extend([tokens[j], tokens[j + 1]])
+                j += 2
+            else:
+                break
+            if run[-1].group().endswith(("’s", "'s")):
+                break
+        i = j
+        # a sentence-initial capital that is just the start of a sentence
+        while run:
+            first = run[0].group()
+            at_start = not text[: run[0].start()].strip(" “\"‘'(—–-")
+            if first.lower() in STOPWORDS_CAPS or (
+                at_start and first not in noninitial_caps and not is_given_name(first)
+            ):
+                run = run[1:]
+            else:
+                break
+        if not run:
+            continue
+        words_ = [t.group() for t in run]
+        possessive = words_[-1].endswith(("’s", "'s"))
+        if possessive:
+            words_[-1] = words_[-1][:-2]
+        words_ = [w.rstrip(".") if not re.fullmatch(r"(?:[A-Z]\.)+", w) else w for w in words_]
+        title = None
+        title_end = max((k for k, w in enumerate(words_[:-1]) if fold(w) in TITLES
+                         or is_role_word(w)), default=-1)
+        if title_end >= 0:
+            title = " ".join(words_[: title_end + 1])
+            words_ = words_[title_end + 1:]
+            run = run[title_end + 1:]
+        if not words_ or not run:
+            continue
+        spans.append(Span(sentence=sentence.idx, start=run[0].start(), end=run[-1].end(),
+                          text=" ".join(words_), tokens=words_, possessive=possessive,
+                          title=title))
+    return spans
+
+
+_POSSESSIVE_GAP = re.compile(r"^(?:[’']s)?\s*(?:,\s*)?")
+
+
+def _after(text: str, end: int) -> str:
+    return _POSSESSIVE_GAP.sub("", text[end: end + 24].lower(), count=1)
+
+
+def _speech_before(before: str) -> bool:
+    """`… said Name` (the verb right before the name)."""
+    tail = before.rstrip().rsplit(None, 1)
+    return bool(tail) and tail[-1].strip(",") in SPEECH_VERBS
+
+
+def _speech_after(after: str) -> bool:
+    """`Name said …`, `Name also believes …`."""
+    words_ = re.findall(r"[a-z’']+", after)[:2]
+    if not words_:
+        return False
+    if words_[0] in SPEECH_VERBS:
+        return True
+    return words_[0] in {"also", "further", "then"} and len(words_) > 1 and words_[1] in (
+        SPEECH_VERBS | REPORTING_VERBS)
+
+
+def _kind_of(name: str, tokens: list[str]) -> str | None:
+    folded = fold(name)
+    if folded in place_names() or fold(name.removeprefix("the ")) in place_names():
+        return "place"
+    if any(fold(t) in ORG_WORDS for t in tokens):
+        return "org"
+    if len(tokens) == 1 and re.fullmatch(r"[A-Z]{2,6}", tokens[0]):
+        return "org"
+    return None
+
+
+def _role_after(text: str, end: int) -> str | None:
+    """`Name, a historian at X, …` → 'a historian at X'."""
+    m = re.match(r"\s*,\s*(?P<role>[^,;:“”\"()]{3,220}?)\s*(?:,|;|\.$|$|\.\s)", text[end:])
+    if not m:
+        return None
+    role = m.group("role").strip()
+    words_ = role.split()
+    if not words_ or len(words_) > 30:
+        return None
+    head = [w for w in words_[:5] if fold(w) not in {"a", "an", "the"}]
+    if head and fold(head[0]) in SPEECH_VERBS:
+        return None
+    if any(is_role_word(w.strip(".,")) for w in head[:4]):
+        return role
+    return None
+
+
+def _role_before(text: str, start: int) -> str | None:
+    """`the historian Jane Roe` / `East Asia expert Jane Roe` → 'historian' / 'East Asia expert'."""
+    m = re.search(r"(?:^|[\s,(])(?P<role>(?:[A-Za-z][\w-]*\s+){0,3}(?P<noun>[a-z][\w-]*))\s+$",
+                  text[:start])
+    if m and is_role_word(m.group("noun")):
+        role = m.group("role").strip()
+        role = re.sub(r"^(?:the|a|an|said|says|told|by|with|to|and|of)\s+", "", role, flags=re.I)
+        return role or None
+    return None
+
+
+def _strip_outlets(role: str, outlets: set[str]) -> str:
+    words_ = role.split()
+    while words_ and (words_[-1].strip(".,") in outlets or fold(words_[-1]) in OUTLET_HINTS):
+        words_.pop()
+    return " ".join(words_)
+
+
+class _Builder:
+    def __init__(self, documents: list[Document], sentences: list[Sentence]) -> None:
+        self.documents = documents
+        self.sentences = sentences
+        self.spans: dict[int, list[Span]] = {}
+        self.entities: dict[str, Entity] = {}
+        self.alias_index: dict[str, str] = {}
+        self.attributions: dict[int, Attribution] = {}
+        self.sentence_people: dict[int, list[str]] = defaultdict(list)
+        self.outlets: set[str] = set()
+
+    # -- discovery ---------------------------------------------------------------------
+    def collect_spans(self) -> None:
+        noninitial: set[str] = set()
+        for s in self.sentences:
+            if s.kind != "body":
+                continue
+            for m in _TOKEN.finditer(s.text):
+                w = m.group()
+                if w[:1].isupper() and s.text[: m.start()].strip(" “\"‘'(—–-"):
+                    noninitial.add(w.removesuffix("’s").removesuffix("'s"))
+        for s in self.sentences:
+            if s.kind in ("body", "caption"):
+                self.spans[s.idx] = find_spans(s, noninitial)
+
+    def find_outlets(self) -> None:
+        for s in self.sentences:
+            if s.kind != "body":
+                continue
+            m = _OUTLET_END.search(s.text)
+            if m:
+                o = m.group("o")
+                if (o.isupper() and len(o) >= 2) or (o.islower() and fold(o) not in STOPWORDS_CAPS
+                                                     and len(o) > 3 and fold(o) not in
+                                                     {"today", "yesterday", "again", "too"}):
+                    self.outlets.add(o)
+            for m in _TOLD.finditer(s.text):
+                o = m.group("o")
+                if _kind_of(o, o.split()) != "place" and not any(
+                        is_given_name(t) for t in o.split()[:1]):
+                    self.outlets.add(o)
+
+    def classify(self) -> None:
+        evidence: Counter[str] = Counter()
+        surface: dict[str, Counter[str]] = defaultdict(Counter)
+        speech_single: set[str] = set()
+        for idx, spans in self.spans.items():
+            text = self.sentences[idx].text
+            for sp in spans:
+                while sp.tokens and sp.tokens[-1] in self.outlets:
+                    sp.tokens.pop()
+                    sp.text = " ".join(sp.tokens)
+                    sp.end = sp.start + len(sp.text)
+                if not sp.tokens:
+                    continue
+                key = fold(sp.text)
+                surface[key][sp.text] += 1
+                before = text[max(0, sp.start - 14): sp.start].lower()
+                after = _after(text, sp.end)
+                near_speech = _speech_before(before) or _speech_after(after)
+                if len(sp.tokens) >= 2:
+                    score = 0
+                    if is_given_name(sp.tokens[0]):
+                        score += 2
+                    if sp.title:
+                        score += 3
+                    if near_speech:
+                        score += 2
+                    if _role_after(text, sp.end):
+                        score += 3
+                    evidence[key] = max(evidence[key], score)
+                else:
+                    if near_speech or sp.title:
+                        speech_single.add(key)
+        people: dict[str, str] = {}
+        for key, score in evidence.items():
+            name = surface[key].most_common(1)[0][0]
+            tokens = name.split()
+            if score >= 2 and _kind_of(name, tokens) is None and not any(
+                    fold(t) in STOPWORDS_CAPS for t in tokens):
+                people[key] = name
+        self._merge_people(people, surface)
+        for key in speech_single:
+            if key in self.alias_index:
+                continue
+            name = surface[key].most_common(1)[0][0]
+            if _kind_of(name, [name]) is None and not is_role_word(name):
+                self._add_person(name, {name})
+        # everything else named: organisations and places, for subject checks and mentions
+        for key, forms in surface.items():
+            if key in self.alias_index:
+                continue
+            name = forms.most_common(1)[0][0]
+            kind = _kind_of(name, name.split()) or ("org" if len(name.split()) > 1 else None)
+            if kind:
+                self.entities.setdefault(f"{kind}:{key}", Entity(key=f"{kind}:{key}", name=name,
+                                                                 kind=kind, aliases={name}))
+                self.alias_index.setdefault(key, f"{kind}:{key}")
+        for o in self.outlets:
+            ok = f"outlet:{fold(o)}"
+            self.entities.setdefault(ok, Entity(key=ok, name=o, kind="outlet", aliases={o}))
+
+    def _merge_people(self, people: dict[str, str], surface: dict[str, Counter[str]]) -> None:
+        by_last: dict[str, list[str]] = defaultdict(list)
+        for key, name in people.items():
+            by_last[translit_key(name.split()[-1])].append(key)
+        for keys in by_last.values():
+            groups: list[list[str]] = []
+            for key in sorted(keys, key=lambda k: -sum(surface[k].values())):
+                first = translit_key(people[key].split()[0])
+                for g in groups:
+                    if fuzz.ratio(first, translit_key(people[g[0]].split()[0])) >= 75:
+                        g.append(key)
+                        break
+                else:
+                    groups.append([key])
+            for g in groups:
+                canonical = people[g[0]]
+                forms = {form for k in g for form in surface[k]}
+                self._add_person(canonical, forms)
+
+    def _add_person(self, name: str, forms: set[str]) -> Entity:
+        key = f"person:{fold(name)}"
+        ent = self.entities.get(key) or Entity(key=key, name=name, kind="person")
+        self.entities[key] = ent
+        aliases = set(forms) | {name}
+        for form in list(aliases):
+            toks = form.split()
+            if len(toks) >= 2:
+                aliases.add(toks[-1])
+                if re.search(r"-[a-z]", toks[-1]) or not is_given_name(toks[0]):
+                    aliases.add(toks[0])
+        ent.aliases |= aliases
+        for a in aliases:
+            k = fold(a)
+            if k in self.alias_index and self.alias_index[k] != key and len(a.split()) == 1:
+                continue  # an ambiguous surname keeps its first owner
+            self.alias_index[k] = key
+        return ent
+
+    def add_author(self, name: str, doc: Document) -> None:
+        ent = self._add_person(name, {name})
+        if not ent.role:
+            ent.role = "author"
+            ent.note = f"author of “{doc.title}”"
+        ent.docs.add(doc.idx)
+
+    # -- mentions, roles, quotes -------------------------------------------------------
+    def link(self) -> None:
+        for doc in self.documents:
+            recent: list[str] = []  # person keys, most recent last
+            last_speaker: tuple[str, int] | None = None
+            prev_people: list[str] = []
+            for para in doc.paragraphs:
+                para_speaker: str | None = None
+                for s_idx in para.sentences:
+                    s = self.sentences[s_idx]
+                    if s.kind not in ("body", "caption"):
+                        continue
+                    people_here: list[str] = []
+                    for sp in self.spans.get(s_idx, []):
+                        key = self.alias_index.get(fold(sp.text))
+                        ent = self.entities.get(key) if key else None
+                        if ent is None:
+                            continue
+                        if s_idx not in ent.mentions:
+                            ent.mentions.append(s_idx)
+                        ent.docs.add(doc.idx)
+                        if ent.kind != "person":
+                            continue
+                        people_here.append(key)  # type: ignore[arg-type]
+                        self._roles_for(ent, s, sp)
+                    self.sentence_people[s_idx] = people_here
+                    if s.kind == "body":
+                        self._descriptions(s, recent)
+                        attribution = self._attribute(s, people_here, recent, prev_people,
+                                                      last_speaker, para_speaker)
+                        if attribution:
+                            self.attributions[s_idx] = attribution
+                            if attribution.person:
+                                ent = self.entities[attribution.person]
+                                ent.quotes.append(s_idx)
+                                if s_idx not in ent.mentions:
+                                    ent.mentions.append(s_idx)
+                                if attribution.outlet:
+                                    ent.outlets.add(attribution.outlet)
+                                last_speaker = (attribution.person, s_idx)
+                                para_speaker = attribution.person
+                    recent = [k for k in recent if k not in people_here] + people_here
+                    if people_here:
+                        prev_people = people_here
+
+    def _roles_for(self, ent: Entity, s: Sentence, sp: Span) -> None:
+        role = None
+        if sp.title:
+            role = sp.title
+        role = _role_after(s.text, sp.end) or role or _role_before(s.text, sp.start)
+        if role:
+            role = _strip_outlets(role, self.outlets).strip(" ,")
+        if role and (ent.role is None or (ent.role == "author" and role != "author")):
+            ent.role, ent.role_sentence = role, s.idx
+
+    def _descriptions(self, s: Sentence, candidates: list[str]) -> None:
+        """`The Russian defense minister is believed …` → role of the person just named."""
+        for m in _DESCRIPTION.finditer(s.text):
+            desc = role_description(m.group("words"))
+            if desc is None:
+                continue
+            target = self.resolve_description(desc, candidates)
+            if target is None:
+                continue
+            ent = self.entities[target]
+            ent.descriptions.add(desc)
+            if s.idx not in ent.mentions:
+                ent.mentions.append(s.idx)
+            if ent.role is None:
+                ent.role, ent.role_sentence = desc, s.idx
+
+    def resolve_description(self, desc: str, candidates: list[str]) -> str | None:
+        words_ = {fold(w)[:5] for w in desc.split()}
+        best, best_score = None, 0.0
+        for rank, key in enumerate(reversed(candidates)):
+            ent = self.entities[key]
+            known = " ".join(filter(None, [ent.role, *ent.descriptions]))
+            overlap = len(words_ & {fold(w)[:5] for w in known.split()}) if known else 0
+            score = overlap * 2 + (1.0 if ent.role is None else 0.0) + 1.0 / (rank + 1)
+            if overlap == 0 and ent.role and rank > 0:
+                score -= 1
+            if score > best_score:
+                best, best_score = key, score
+        return best
+
+    def _attribute(self, s: Sentence, people_here: list[str], recent: list[str],
+                   prev_people: list[str], last_speaker: tuple[str, int] | None,
+                   para_speaker: str | None) -> Attribution | None:
+        text = s.text
+        direct = bool(_QUOTE_PAIR.search(text)) or text.lstrip().startswith("“")
+        outlet = None
+        m = _OUTLET_END.search(text)
+        if m and m.group("o").rstrip(".") in self.outlets:
+            outlet = m.group("o").rstrip(".")
+        for sp in self.spans.get(s.idx, []):
+            key = self.alias_index.get(fold(sp.text))
+            if not key or not key.startswith("person:"):
+                continue
+            before = text[max(0, sp.start - 14): sp.start].lower()
+            if _speech_before(before) or _speech_after(_after(text, sp.end)):
+                return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
+        acc = _ACCORDING.search(text)
+        if acc:
+            who = acc.group("who").strip()
+            key = self.alias_index.get(fold(who))
+            if key is None and re.match(r"the\s", who, re.I) and any(
+                    is_role_word(w) for w in who.split()):
+                key = self.resolve_description(who[4:], recent + people_here)
+            if key and key.startswith("person:"):
+                return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
+            return Attribution(s.idx, who, None, direct, outlet)
+        pm = _PRONOUN_AFTER.search(text) or _VERB_PRONOUN.search(text)
+        if pm and pm.group("p").lower() in ("he", "she"):
+            key = None
+            if last_speaker and s.idx - last_speaker[1] <= 3:
+                key = last_speaker[0]
+            elif prev_people:
+                key = prev_people[0]
+            elif recent:
+                key = recent[-1]
+            if key:
+                return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
+        if direct and para_speaker:
+            return Attribution(s.idx, self.entities[para_speaker].name, para_speaker, True, None)
+        return None
+
+
+def extract(documents: list[Document], sentences: list[Sentence]) -> Extraction:
+    b = _Builder(documents, sentences)
+    b.collect_spans()
+    b.find_outlets()
+    b.classify()
+    for doc in documents:
+        for author in doc.authors:
+            b.add_author(author, doc)
+    b.link()
+    for ent in b.entities.values():
+        ent.mentions.sort()
+    return Extraction(entities=b.entities, alias_index=b.alias_index,
+                      attributions=b.attributions, sentence_people=dict(b.sentence_people),
+                      outlets=b.outlets)

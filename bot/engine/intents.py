@@ -1,0 +1,80 @@
+"""What kind of answer a question asks for, and what it is about."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.engine.lexicon import OBSTACLE_QUESTION
+from bot.engine.text import fold, words
+
+_SPEAK = r"(?:say|said|says|tell|told|think|thinks|believe|believes|claim|claimed|argue|argued|warn|warned|predict|predicted|suggest|suggested|mean|meant)"
+_QUOTE = [
+    re.compile(rf"^what (?:did|does|has|had|do|is|was) (?P<x>.+?) (?:also )?{_SPEAK}\b(?P<rest>.*)$"),
+    re.compile(r"^(?:quotes?|statements?|comments?) (?:by|from|of) (?P<x>.+)$"),
+    re.compile(r"^what (?:are|were) (?P<x>.+?)(?:'s|s') (?:views?|opinions?|quotes?|comments?|words)(?P<rest>.*)$"),
+    re.compile(r"^how (?:did|does) (?P<x>.+?) (?:see|view|assess|judge|describe)\b(?P<rest>.*)$"),
+]
+_WHO_SAID = re.compile(rf"^who (?:{_SPEAK}|doubts?|questions?|warns?|thinks?|expects?)\b(?P<rest>.*)$")
+_WHO = [
+    re.compile(r"^(?:who|what) (?:is|was|are|were|'s) (?P<x>.+)$"),
+    re.compile(r"^who'?s (?P<x>.+)$"),
+    re.compile(r"^(?:tell me about|who is|describe|profile of|what do we know about|what about) (?P<x>.+)$"),
+    re.compile(r"^what (?:is|was) (?P<x>.+?)(?:'s|s') (?:role|job|title|position)$"),
+    re.compile(r"^what (?:does|did) (?P<x>.+?) do$"),
+]
+_AUTHOR = re.compile(r"^(?:who (?:is|was|are) the (?:author|writer|reporter|journalist)s?|who (?:wrote|authored|reported) (?:this|the|it)\b.*|(?:the )?authors?|byline)$")
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str  # who | author | quote | who_said | why | why_obstacle | when | where | how_much | how | yesno | what
+    subject: str | None = None
+    rest: str = ""
+
+
+def normalize_question(question: str) -> str:
+    q = fold(question).strip()
+    q = re.sub(r"[?!.\s]+$", "", q)
+    return re.sub(r"\s+", " ", q)
+
+
+def classify(question: str) -> Intent:
+    q = normalize_question(question)
+    if _AUTHOR.match(q):
+        return Intent("author")
+    for rx in _QUOTE:
+        m = rx.match(q)
+        if m:
+            return Intent("quote", m.group("x").strip(), (m.groupdict().get("rest") or "").strip())
+    m = _WHO_SAID.match(q)
+    if m:
+        return Intent("who_said", None, m.group("rest").strip())
+    first = q.split(" ", 1)[0] if q else ""
+    tokens = set(words(q))
+    obstacle = bool(tokens & OBSTACLE_QUESTION) or bool(
+        re.search(r"\b(?:go wrong|fall through|fall apart|stand in the way|not happen)\b", q))
+    if first == "why" or (obstacle and first in {"what", "which", "are", "is", "could", "might"}):
+        return Intent("why_obstacle" if obstacle else "why")
+    if first == "who":
+        for rx in _WHO:
+            m = rx.match(q)
+            if m:
+                return Intent("who", m.group("x").strip())
+        return Intent("who_said", None, q[4:])
+    if first == "when" or re.match(r"^(?:what|which) (?:time|date|day|month|year)\b", q):
+        return Intent("when")
+    if first == "where" or re.match(r"^(?:what|which) (?:city|country|place|location|town)\b", q):
+        return Intent("where")
+    if re.match(r"^how (?:much|many|far|long|big|large)\b", q):
+        return Intent("how_much")
+    if first == "how":
+        return Intent("how")
+    for rx in _WHO[2:]:
+        m = rx.match(q)
+        if m:
+            return Intent("who", m.group("x").strip())
+    if first in {"is", "are", "was", "were", "will", "would", "could", "can", "does", "do", "did",
+                 "has", "have", "should", "might", "may"}:
+        return Intent("yesno")
+    return Intent("what")
