@@ -1,0 +1,400 @@
+"""A fake Discord on 127.0.0.1: the REST routes discord.py calls and a gateway websocket.
+
+It records every REST call and gateway frame so tests can assert on what the real discord.py
+client sent, and it drives the client the way Discord does: HELLO, READY or RESUMED, then
+INTERACTION_CREATE dispatches of slash commands, autocomplete and button clicks. Like Discord,
+it refuses a second callback for one interaction, and the first follow-up after a deferred
+reply replaces the "thinking" message and keeps its ephemeral flag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.GfakeA.fake-discord-token-for-tests-only"
+APP_ID = "100000000000000001"
+GUILD_ID = "200000000000000002"
+CHANNEL_ID = "300000000000000003"
+EPHEMERAL = 64
+MANAGE_CHANNELS = 1 << 4
+MANAGE_GUILD = 1 << 5
+TIMESTAMP = "2025-01-01T00:00:00.000000+00:00"
+OPS = {1: "HEARTBEAT", 2: "IDENTIFY", 3: "PRESENCE", 6: "RESUME", 8: "REQUEST_MEMBERS"}
+
+BOT_USER = {"id": APP_ID, "username": "briefbot", "discriminator": "0", "global_name": None,
+            "avatar": None, "bot": True, "flags": 0, "verified": True, "mfa_enabled": False}
+
+
+@dataclass
+class Call:
+    """One REST request (method, path under the API base) or gateway frame (method 'WS')."""
+
+    method: str
+    path: str
+    body: Any = None
+    query: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+    @property
+    def rest(self) -> bool:
+        return self.method not in ("WS", "SENT")
+
+
+@dataclass
+class Member:
+    id: str = "400000000000000004"
+    name: str = "alice"
+    display: str = "Alice"
+    permissions: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "user": {"id": self.id, "username": self.name, "discriminator": "0",
+                     "global_name": self.display, "avatar": None},
+            "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0,
+            "nick": None, "pending": False, "permissions": str(self.permissions),
+        }
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    """Discord's content type exactly: discord.py compares it verbatim."""
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json"})
+
+
+class FakeDiscord:
+    def __init__(self, *, heartbeat_ms: int = 200, token: str = TOKEN) -> None:
+        self.token = token
+        self.heartbeat_ms = heartbeat_ms
+        self.calls: list[Call] = []
+        self.forbidden_channels: set[str] = set()
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.commands: dict[str, dict[str, Any]] = {}  # name -> synced command
+        self.interactions: dict[str, dict[str, Any]] = {}  # token -> interaction payload
+        self._answered: dict[str, int] = {}  # interaction id -> callback type
+        self._original: dict[str, str] = {}  # interaction token -> original message id
+        self._followed_up: set[str] = set()
+        self._ids = itertools.count(900000000000000000)
+        self._cond = asyncio.Condition()
+        self._send_lock = asyncio.Lock()
+        self.ws: web.WebSocketResponse | None = None
+        self.session_id: str | None = None
+        self.seq = 0
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle ---
+
+    async def start(self) -> FakeDiscord:
+        app = web.Application()
+        base = "/api/v10"
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_get(f"{base}/gateway", self._gateway_url)
+        app.router.add_get(f"{base}/gateway/bot", self._gateway_url)
+        app.router.add_get(f"{base}/users/@me", self._users_me)
+        app.router.add_get(f"{base}/oauth2/applications/@me", self._application)
+        app.router.add_put(f"{base}/applications/{{app}}/commands", self._sync)
+        app.router.add_put(f"{base}/applications/{{app}}/guilds/{{guild}}/commands", self._sync)
+        app.router.add_post(f"{base}/interactions/{{iid}}/{{token}}/callback", self._callback)
+        app.router.add_post(f"{base}/webhooks/{{app}}/{{token}}", self._followup)
+        app.router.add_route("*", f"{base}/webhooks/{{app}}/{{token}}/messages/{{mid}}",
+                             self._webhook_message)
+        app.router.add_post(f"{base}/channels/{{cid}}/messages", self._channel_message)
+        app.router.add_route("*", f"{base}/{{rest:.*}}", self._unknown)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # --- what the tests use ---
+
+    async def wait_for(self, predicate: Callable[[Call], bool], *, count: int = 1,
+                       within: float = 5.0) -> list[Call]:
+        """Wait until `count` recorded calls match; returns them."""
+        def matches() -> list[Call]:
+            return [c for c in self.calls if predicate(c)]
+
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(lambda: len(matches()) >= count), within)
+            return matches()
+
+    def find(self, predicate: Callable[[Call], bool]) -> list[Call]:
+        return [c for c in self.calls if predicate(c)]
+
+    def for_interaction(self, interaction: dict[str, Any]) -> list[Call]:
+        """REST calls answering one interaction: its callback, follow-ups and edits."""
+        return [c for c in self.calls if c.rest and interaction["token"] in c.path]
+
+    async def wait_reply(self, interaction: dict[str, Any], *, count: int = 1,
+                         within: float = 5.0) -> list[Call]:
+        return await self.wait_for(
+            lambda c: c.rest and interaction["token"] in c.path, count=count,
+            within=within)
+
+    async def command(self, name: str, options: dict[str, Any] | None = None, *,
+                      subcommand: str | None = None, member: Member | None = None,
+                      focused: str | None = None) -> dict[str, Any]:
+        """Dispatch a slash command (or, with `focused`, an autocomplete) over the gateway."""
+        opts = [{"name": k, "type": 3, "value": v, **({"focused": True} if k == focused else {})}
+                for k, v in (options or {}).items()]
+        if subcommand:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
+        data = {"id": self.commands.get(name, {}).get("id", self._id()), "name": name,
+                "type": 1, "options": opts}
+        return await self._interact(4 if focused else 2, data, member or Member())
+
+    async def click(self, message: dict[str, Any], custom_id: str, *,
+                    member: Member | None = None) -> dict[str, Any]:
+        """Click a button on a message the bot sent."""
+        return await self._interact(3, {"custom_id": custom_id, "component_type": 2},
+                                    member or Member(), message=message)
+
+    async def drop_connection(self, code: int = 4000) -> None:
+        """Close the gateway socket the way Discord does on a server-side restart."""
+        assert self.ws is not None
+        await self.ws.close(code=code, message=b"fake discord dropped the connection")
+
+    # --- gateway ---
+
+    async def _send(self, payload: dict[str, Any]) -> None:
+        async with self._send_lock:
+            assert self.ws is not None
+            await self.ws.send_str(json.dumps(payload))
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event; recorded as method 'SENT' once it is on the socket."""
+        self.seq += 1
+        await self._send({"op": 0, "t": event, "s": self.seq, "d": data})
+        await self._record(Call("SENT", event, {"s": self.seq}))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.ws = ws
+        await self._record(Call("WS", "CONNECT", query=dict(request.query)))
+        await self._send({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms},
+                          "s": None, "t": None})
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            payload = json.loads(msg.data)
+            op = payload.get("op")
+            await self._record(Call("WS", OPS.get(op, str(op)), payload))
+            if op == 1:
+                await self._send({"op": 11, "d": None, "s": None, "t": None})
+            elif op == 2:
+                await self._ready(payload["d"])
+            elif op == 6:
+                await self._resume(payload["d"])
+        await self._record(Call("WS", "CLOSED", status=ws.close_code or 0))
+        return ws
+
+    async def _ready(self, identify: dict[str, Any]) -> None:
+        if identify.get("token") != self.token:
+            assert self.ws is not None
+            await self.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        self.session_id, self.seq = uuid.uuid4().hex, 0
+        await self.dispatch("READY", {
+            "v": 10, "user": BOT_USER, "guilds": [], "session_id": self.session_id,
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": APP_ID, "flags": 0},
+        })
+
+    async def _resume(self, resume: dict[str, Any]) -> None:
+        if resume.get("session_id") != self.session_id or resume.get("token") != self.token:
+            await self._send({"op": 9, "d": False, "s": None, "t": None})
+            return
+        await self.dispatch("RESUMED", {})
+
+    async def _interact(self, kind: int, data: dict[str, Any], member: Member,
+                        message: dict[str, Any] | None = None) -> dict[str, Any]:
+        iid = self._id()
+        channel = {"id": CHANNEL_ID, "type": 0, "name": "general", "guild_id": GUILD_ID,
+                   "position": 0, "permission_overwrites": [], "nsfw": False,
+                   "parent_id": None, "topic": None, "last_message_id": None,
+                   "rate_limit_per_user": 0, "flags": 0, "permissions": str(member.permissions)}
+        payload: dict[str, Any] = {
+            "id": iid, "application_id": APP_ID, "type": kind, "data": data,
+            "guild_id": GUILD_ID, "channel_id": CHANNEL_ID, "channel": channel,
+            "member": member.payload(), "token": f"itoken{iid}", "version": 1,
+            "app_permissions": str((1 << 11) | (1 << 14)), "locale": "en-US",
+            "guild_locale": "en-US", "entitlements": [], "context": 0,
+            "authorizing_integration_owners": {"0": GUILD_ID},
+            "attachment_size_limit": 8 * 1024 * 1024,
+        }
+        if message is not None:
+            payload["message"] = message
+        self.interactions[payload["token"]] = payload
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return payload
+
+    # --- REST ---
+
+    def _id(self) -> str:
+        return str(next(self._ids))
+
+    async def _record(self, call: Call) -> None:
+        async with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+
+    async def _call(self, request: web.Request, status: int = 200) -> Call:
+        body = await request.json() if request.can_read_body else None
+        path = request.path.removeprefix("/api/v10")
+        call = Call(request.method, path, body, dict(request.query), status)
+        await self._record(call)
+        return call
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bot {self.token}"
+
+    @staticmethod
+    def _error(status: int, code: int, message: str) -> web.Response:
+        return _json({"message": message, "code": code}, status=status)
+
+    def _message(self, channel_id: str, body: dict[str, Any], *, flags: int = 0,
+                 interaction: dict[str, Any] | None = None) -> dict[str, Any]:
+        msg = {
+            "id": self._id(), "channel_id": channel_id, "type": 0, "author": BOT_USER,
+            "content": body.get("content") or "", "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [], "attachments": [], "mentions": [],
+            "mention_roles": [], "pinned": False, "mention_everyone": False, "tts": False,
+            "timestamp": TIMESTAMP, "edited_timestamp": None, "flags": flags,
+            "allowed_mentions": body.get("allowed_mentions"),
+        }
+        if interaction is not None:
+            msg["webhook_id"] = APP_ID
+            msg["interaction_token"] = interaction["token"]
+        self.messages[msg["id"]] = msg
+        return msg
+
+    async def _gateway_url(self, request: web.Request) -> web.Response:
+        await self._call(request)
+        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+            "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+
+    async def _users_me(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            await self._call(request, 401)
+            return self._error(401, 0, "401: Unauthorized")
+        await self._call(request)
+        return _json(BOT_USER)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        await self._call(request)
+        return _json({
+            "id": APP_ID, "name": "briefbot", "description": "", "icon": None,
+            "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
+            "owner": {"id": "500000000000000005", "username": "owner", "discriminator": "0",
+                      "avatar": None},
+            "flags": 0, "interactions_endpoint_url": None,
+        })
+
+    async def _sync(self, request: web.Request) -> web.Response:
+        call = await self._call(request)
+        synced = []
+        for command in call.body:
+            synced.append({**command, "id": self._id(), "application_id": APP_ID,
+                           "version": self._id(), "guild_id": request.match_info.get("guild")})
+            self.commands[command["name"]] = synced[-1]
+        return _json(synced)
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        iid, token = request.match_info["iid"], request.match_info["token"]
+        interaction = self.interactions.get(token)
+        if interaction is None or interaction["id"] != iid:
+            await self._call(request, 404)
+            return self._error(404, 10062, "Unknown interaction")
+        if iid in self._answered:
+            await self._call(request, 400)
+            return self._error(400, 40060, "Interaction has already been acknowledged.")
+        call = await self._call(request)
+        kind, data = call.body["type"], call.body.get("data") or {}
+        self._answered[iid] = kind
+        result: dict[str, Any] = {"interaction": {
+            "id": iid, "type": interaction["type"], "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(data.get("flags", 0) & EPHEMERAL)}}
+        if kind in (4, 5):  # a message (or a "thinking" placeholder) in the channel
+            msg = self._message(CHANNEL_ID, data, flags=data.get("flags", 0) | (128 * (kind == 5)),
+                                interaction=interaction)
+            self._original[token] = msg["id"]
+            result["interaction"]["response_message_id"] = msg["id"]
+            result["resource"] = {"type": kind, "message": msg}
+        return _json(result)
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        interaction = self.interactions.get(token)
+        if interaction is None or interaction["id"] not in self._answered:
+            await self._call(request, 404)
+            return self._error(404, 10015, "Unknown Webhook")
+        call = await self._call(request)
+        original = self.messages.get(self._original.get(token, ""))
+        if (self._answered[interaction["id"]] == 5 and token not in self._followed_up
+                and original is not None):
+            # Discord: the first follow-up replaces the deferred "thinking" message.
+            self._followed_up.add(token)
+            replaced = self._message(CHANNEL_ID, call.body, flags=original["flags"] & EPHEMERAL,
+                                     interaction=interaction)
+            del self.messages[replaced["id"]]
+            replaced["id"] = original["id"]
+            self.messages[original["id"]] = replaced
+            return _json(replaced)
+        self._followed_up.add(token)
+        msg = self._message(CHANNEL_ID, call.body, flags=call.body.get("flags", 0),
+                            interaction=interaction)
+        return _json(msg)
+
+    async def _webhook_message(self, request: web.Request) -> web.Response:
+        token, mid = request.match_info["token"], request.match_info["mid"]
+        call = await self._call(request)
+        mid = self._original.get(token, "") if mid == "@original" else mid
+        msg = self.messages.get(mid)
+        if msg is None:
+            return self._error(404, 10008, "Unknown Message")
+        if request.method == "PATCH":
+            self._followed_up.add(token)
+            msg.update({k: v for k, v in (call.body or {}).items()
+                        if k in ("content", "embeds", "components", "allowed_mentions")},
+                       flags=msg["flags"] & ~128)
+        return _json(msg)
+
+    async def _channel_message(self, request: web.Request) -> web.Response:
+        cid = request.match_info["cid"]
+        if cid in self.forbidden_channels:
+            await self._call(request, 403)
+            return self._error(403, 50001, "Missing Access")
+        if cid != CHANNEL_ID:
+            await self._call(request, 404)
+            return self._error(404, 10003, "Unknown Channel")
+        call = await self._call(request)
+        return _json(self._message(cid, call.body))
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        await self._call(request, 404)
+        return self._error(404, 0, f"404: Not Found ({request.method} {request.path})")
