@@ -1,0 +1,187 @@
+"""Log lines, token redaction and GET /metrics, through the real dispatcher and aiohttp."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+
+from bot.app import make_web_app
+from bot.engine.holder import IndexHolder
+from bot.observability import (
+    REDACTED,
+    briefing_failed,
+    briefing_sent,
+    make_handler,
+    register_secret,
+    setup_logging,
+)
+from bot.settings import Settings
+from handlers import AppContext, CommandRequest, dispatch
+
+SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_APP = "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef"
+DISCORD = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+@pytest.fixture
+def light_ctx(tmp_path: Path) -> AppContext:
+    """A context without an index: `help` needs none, so these tests stay fast."""
+    settings = Settings(seeds_dir=tmp_path, data_dir=tmp_path, semantic="off", _env_file=None)
+    return AppContext(settings=settings, index=IndexHolder(version=7))
+
+
+def _command_lines(buffer: io.StringIO) -> list[str]:
+    return [line for line in buffer.getvalue().splitlines() if "msg=command" in line
+            or '"msg": "command"' in line]
+
+
+async def test_one_key_value_line_per_command(light_ctx):
+    buffer = io.StringIO()
+    handler = make_handler(json_mode=False, stream=buffer)
+    logger = logging.getLogger("briefbot.commands")
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        req = CommandRequest(command="help", platform="slack", request_id="req-kv-1")
+        await dispatch(req, light_ctx)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+    [line] = _command_lines(buffer)
+    assert "\n" not in line
+    fields = dict(part.split("=", 1) for part in line.split(" "))
+    assert fields["level"] == "info" and fields["logger"] == "briefbot.commands"
+    assert fields["platform"] == "slack" and fields["command"] == "help"
+    assert fields["intent"] == "notice" and fields["outcome"] == "ok"
+    assert fields["request_id"] == "req-kv-1"
+    assert float(fields["latency_ms"]) >= 0
+    assert fields["ts"].endswith("Z")
+
+
+async def test_json_mode_from_environment(light_ctx, monkeypatch):
+    monkeypatch.setenv("BRIEFBOT_LOG_JSON", "1")
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    old_level = root.level
+    handler = setup_logging("INFO", stream=buffer)
+    try:
+        await dispatch(CommandRequest(command="nope", platform="discord", request_id="r-j"),
+                       light_ctx)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    records = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    [record] = [r for r in records if r["msg"] == "command"]
+    assert record["platform"] == "discord" and record["command"] == "nope"
+    assert record["outcome"] == "user_error" and record["intent"] == "-"
+    assert record["request_id"] == "r-j" and isinstance(record["latency_ms"], float)
+    assert record["level"] == "info" and record["logger"] == "briefbot.commands"
+
+
+def test_setup_logging_replaces_its_own_handler():
+    root = logging.getLogger()
+    old_level = root.level
+    first = setup_logging("INFO", False, stream=io.StringIO())
+    second = setup_logging("WARNING", False, stream=io.StringIO())
+    try:
+        assert first not in root.handlers and second in root.handlers
+        assert second.level == logging.WARNING
+    finally:
+        root.removeHandler(second)
+        root.setLevel(old_level)
+
+
+def test_tokens_never_reach_the_output():
+    buffer = io.StringIO()
+    logger = logging.getLogger("briefbot.test.redaction")
+    handler = make_handler(json_mode=False, stream=buffer)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
+    register_secret(SecretStr(signing_secret))
+    try:
+        logger.info("connecting with %s", SLACK_BOT)
+        logger.info("headers: {'Authorization': 'Bot %s'}", DISCORD)
+        logger.info("socket mode",
+                    extra={"token": SLACK_APP, "secret": SecretStr("hunter2hunter2")})
+        logger.info("signature checked with %s", signing_secret)
+        logger.info("db at postgresql+asyncpg://briefbot:s3cretpass@db:5432/briefbot")
+        logger.info("settings: %s", Settings(slack_bot_token=SLACK_BOT, _env_file=None))
+        try:
+            raise RuntimeError(f"auth failed for {SLACK_BOT}")
+        except RuntimeError:
+            logger.exception("boom")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    output = buffer.getvalue()
+    for secret in (SLACK_BOT, SLACK_APP, DISCORD, signing_secret, "hunter2", "s3cretpass"):
+        assert secret not in output
+    assert output.count(REDACTED) >= 7
+    assert "Bot [REDACTED]" in output and "briefbot:[REDACTED]@db" in output
+    assert len(output.splitlines()) == 7  # the traceback stays on its line
+
+
+def test_json_output_is_redacted_too():
+    buffer = io.StringIO()
+    logger = logging.getLogger("briefbot.test.redaction-json")
+    handler = make_handler(json_mode=True, stream=buffer)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        logger.info("token", extra={"token": SLACK_BOT, "n": 3})
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    record = json.loads(buffer.getvalue())
+    assert record["token"] == REDACTED and record["n"] == 3
+
+
+def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _value(samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+async def test_metrics_endpoint_counts_commands(light_ctx):
+    async with TestClient(TestServer(make_web_app(light_ctx, []))) as client:
+        response = await client.get("/metrics")
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        before = _samples(await response.text())
+
+        await dispatch(CommandRequest(command="help", platform="discord"), light_ctx)
+        await dispatch(CommandRequest(command="nope", platform="discord"), light_ctx)
+        briefing_sent("slack")
+        briefing_failed("slack")
+        light_ctx.index.version = 9
+
+        after = _samples(await (await client.get("/metrics")).text())
+
+    def moved(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    assert moved("briefbot_commands_total", platform="discord", outcome="ok") == 1
+    assert moved("briefbot_commands_total", platform="discord", outcome="user_error") == 1
+    assert moved("briefbot_answer_latency_seconds_count", platform="discord", command="help") == 1
+    assert moved("briefbot_answer_latency_seconds_count", platform="discord",
+                 command="other") == 1  # unknown names do not grow the label set
+    assert moved("briefbot_briefings_sent_total", platform="slack") == 1
+    assert moved("briefbot_briefings_failed_total", platform="slack") == 1
+    assert _value(after, "briefbot_index_version") == 9
