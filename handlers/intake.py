@@ -32,6 +32,7 @@ class Intake:
 
     def __init__(self) -> None:
         self.accepting = True
+        self.closed = asyncio.Event()  # set once shutdown begins; background loops may wait on it
         self._in_flight: set[asyncio.Future[None]] = set()
 
     @property
@@ -41,6 +42,7 @@ class Intake:
     def close(self) -> None:
         """From now on `admit` raises ShuttingDownError."""
         self.accepting = False
+        self.closed.set()
 
     @contextmanager
     def admit(self) -> Iterator[None]:
