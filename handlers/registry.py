@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
-from handlers import commands, share
+from handlers import briefing, commands, share
 from handlers.context import AppContext
 from handlers.errors import APOLOGY
 from handlers.intake import ShuttingDownError, intake_of
@@ -23,6 +23,7 @@ HANDLERS: dict[str, Handler] = {
     "who": commands.who,
     "help": commands.help_,
     "share": share.share,
+    "brief": briefing.brief,
     "reload": commands.reload_unavailable,
 }
 

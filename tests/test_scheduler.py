@@ -1,0 +1,235 @@
+"""The scheduler, driven by `tick(now)` with an injected clock, against SQLite and PostgreSQL.
+
+The platform boundary is a recording adapter (post_briefing appends to a list); everything
+else — schedule, store, claims, briefing — is the real code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.models import Briefing
+from bot.scheduler import Scheduler
+from bot.serve import DeliveryError
+from bot.store import Store, open_store_url
+from bot.store.store import DEFAULT_LEASE
+from handlers.context import AppContext
+from tests.clock import FakeClock
+
+T0 = datetime(2024, 3, 4, 8, 30, tzinfo=UTC)  # a Monday, 08:30 UTC
+DAY = date(2024, 3, 4)
+
+
+class RecordingAdapter:
+    """Stands in for Slack/Discord at the platform boundary."""
+
+    def __init__(self, name: str = "slack", failures: list[Exception] | None = None) -> None:
+        self.name = name
+        self.posts: list[tuple[str, Briefing]] = []
+        self.failures = list(failures or [])
+
+    async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.posts.append((channel_id, briefing))
+
+
+class Sleeps:
+    """Injected backoff sleep: records delays, advances the fake clock, never waits."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        self.clock.advance(seconds=delay)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    return await request.getfixturevalue("pg_server").create_database()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0 - timedelta(days=1))
+
+
+@pytest.fixture
+async def replicas(
+    store_url: str, ctx: AppContext, clock: FakeClock
+) -> AsyncIterator[list[AppContext]]:
+    """Contexts as separate processes would have them: one store (engine, pool) each."""
+    stores: list[Store] = []
+
+    async def make() -> AppContext:
+        stores.append(await open_store_url(store_url, clock=clock))
+        return dataclasses.replace(ctx, store=stores[-1], clock=clock, extras={})
+
+    contexts = [await make(), await make()]
+    yield contexts
+    for store in stores:
+        await store.close()
+
+
+async def subscribe(ctx: AppContext, channel: str, hh: int, mm: int, zone: str = "UTC",
+                    platform: str = "slack") -> None:
+    await ctx.store.upsert_subscription(platform, channel, "T1", hh, mm, zone, "U1")
+
+
+async def test_posts_at_the_minute_once(replicas: list[AppContext]) -> None:
+    ctx = replicas[0]
+    await subscribe(ctx, "C1", 8, 30)
+    adapter = RecordingAdapter()
+    scheduler = Scheduler(ctx, {"slack": adapter})
+    assert await scheduler.tick(T0 - timedelta(minutes=1)) == []
+    [outcome] = await scheduler.tick(T0)
+    assert (outcome.channel_id, outcome.local_date, outcome.status) == ("C1", DAY, "sent")
+    assert await scheduler.tick(T0 + timedelta(minutes=1)) == []
+    assert await Scheduler(ctx, {"slack": adapter}).tick(T0 + timedelta(minutes=2)) == []
+    assert [(channel, b.kind) for channel, b in adapter.posts] == [("C1", "briefing")]
+    last = await ctx.store.last_delivery("slack", "C1")
+    assert last is not None and last.local_date == DAY and last.index_version == ctx.index.version
+    assert await ctx.store.delivered_docs("slack", "C1")
+    # The next day posts again.
+    [outcome] = await scheduler.tick(T0 + timedelta(days=1))
+    assert outcome.local_date == DAY + timedelta(days=1) and len(adapter.posts) == 2
+
+
+async def test_two_schedulers_race_on_200_subscriptions(replicas: list[AppContext]) -> None:
+    """Two replicas, 200 channels due the same minute in four zones: each posted exactly once."""
+    same_instant = [("UTC", 8, 30), ("Europe/Berlin", 9, 30), ("Asia/Kolkata", 14, 0),
+                    ("America/New_York", 3, 30)]
+    for i in range(200):
+        zone, hh, mm = same_instant[i % 4]
+        await subscribe(replicas[0], f"C{i:03d}", hh, mm, zone,
+                        platform="slack" if i % 2 else "discord")
+    posted: list[RecordingAdapter] = []
+    schedulers = []
+    for ctx in replicas:
+        adapters = {"slack": RecordingAdapter("slack"), "discord": RecordingAdapter("discord")}
+        posted.extend(adapters.values())
+        schedulers.append(Scheduler(ctx, adapters))
+
+    for minute in range(3):  # the due minute, then two more ticks that must post nothing
+        await asyncio.gather(*(s.tick(T0 + timedelta(minutes=minute)) for s in schedulers))
+
+    channels = [channel for adapter in posted for channel, _ in adapter.posts]
+    assert len(channels) == 200
+    assert sorted(channels) == [f"C{i:03d}" for i in range(200)]
+
+
+async def test_restart_between_claim_and_send(
+    replicas: list[AppContext], clock: FakeClock
+) -> None:
+    """The worker dies after claiming; after the lease the restarted one posts it, once."""
+    first, restarted = replicas
+    await subscribe(first, "C1", 8, 30)
+    entered, never = asyncio.Event(), asyncio.Event()
+
+    class HangingAdapter(RecordingAdapter):
+        async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
+            entered.set()
+            await never.wait()
+
+    clock.now = T0
+    dying = asyncio.create_task(Scheduler(first, {"slack": HangingAdapter()}).tick(T0))
+    await asyncio.wait_for(entered.wait(), timeout=10)
+    dying.cancel()  # killed between claim and send
+    with pytest.raises(asyncio.CancelledError):
+        await dying
+    await first.store.close()
+    assert await restarted.store.delivery_status("slack", "C1", DAY) == "claimed"
+
+    adapter = RecordingAdapter()
+    scheduler = Scheduler(restarted, {"slack": adapter})
+    # Within the lease the claimant might still be alive: do not double.
+    assert await scheduler.tick(T0 + timedelta(minutes=1)) == []
+    assert adapter.posts == []
+    # Past the lease the day is taken over and posted once.
+    after = T0 + DEFAULT_LEASE + timedelta(minutes=1)
+    clock.now = after
+    [outcome] = await scheduler.tick(after)
+    assert outcome.status == "sent"
+    for minute in range(1, 4):
+        assert await scheduler.tick(after + timedelta(minutes=minute)) == []
+    assert [channel for channel, _ in adapter.posts] == ["C1"]
+
+
+async def test_missed_by_less_than_six_hours_is_sent_late_once(
+    replicas: list[AppContext],
+) -> None:
+    ctx = replicas[0]
+    await subscribe(ctx, "late", 8, 30)   # 5 h 45 late at 14:15
+    await subscribe(ctx, "stale", 8, 0)   # 6 h 15 late: skipped
+    adapter = RecordingAdapter()
+    scheduler = Scheduler(ctx, {"slack": adapter})
+    back = T0 + timedelta(hours=5, minutes=45)
+    assert [o.channel_id for o in await scheduler.tick(back)] == ["late"]
+    assert await scheduler.tick(back + timedelta(minutes=1)) == []
+    assert [channel for channel, _ in adapter.posts] == ["late"]
+    assert await ctx.store.delivery_status("slack", "stale", DAY) is None
+
+
+async def test_transient_errors_retry_with_backoff(
+    replicas: list[AppContext], clock: FakeClock
+) -> None:
+    ctx = replicas[0]
+    await subscribe(ctx, "C1", 8, 30)
+    clock.now = T0
+    sleeps = Sleeps(clock)
+    adapter = RecordingAdapter(failures=[DeliveryError("rate limited"), DeliveryError("503")])
+    [outcome] = await Scheduler(ctx, {"slack": adapter}, sleep=sleeps).tick(T0)
+    assert (outcome.status, outcome.attempts) == ("sent", 3)
+    assert sleeps.delays == [2.0, 4.0]
+    assert len(adapter.posts) == 1
+
+
+async def test_permanent_or_exhausted_failure_marks_the_day_failed(
+    replicas: list[AppContext], clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = replicas[0]
+    await subscribe(ctx, "gone", 8, 30)
+    await subscribe(ctx, "flaky", 8, 30)
+    clock.now = T0
+    sleeps = Sleeps(clock)
+
+    class Adapter(RecordingAdapter):
+        async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
+            if channel_id == "gone":
+                raise DeliveryError("channel_not_found", permanent=True)
+            raise DeliveryError("timeout")
+
+    scheduler = Scheduler(ctx, {"slack": Adapter()}, sleep=sleeps, retries=3)
+    outcomes = {o.channel_id: o for o in await scheduler.tick(T0)}
+    assert (outcomes["gone"].status, outcomes["gone"].attempts) == ("failed", 1)
+    assert (outcomes["flaky"].status, outcomes["flaky"].attempts) == ("failed", 3)
+    assert sleeps.delays == [2.0, 4.0]
+    for channel in ("gone", "flaky"):
+        assert await ctx.store.delivery_status("slack", channel, DAY) == "failed"
+    assert "briefing failed" in caplog.text
+    # A failed day is not retried by later ticks or by another replica.
+    assert await scheduler.tick(T0 + timedelta(minutes=5)) == []
+    assert await Scheduler(replicas[1], {"slack": Adapter()}).tick(T0 + timedelta(hours=1)) == []
+
+
+async def test_platforms_without_an_adapter_are_left_alone(replicas: list[AppContext]) -> None:
+    ctx = replicas[0]
+    await subscribe(ctx, "D1", 8, 30, platform="discord")
+    assert await Scheduler(ctx, {"slack": RecordingAdapter()}).tick(T0) == []
+    assert await ctx.store.delivery_status("discord", "D1", DAY) is None
+
+
+async def test_run_loop_starts_and_stops(replicas: list[AppContext]) -> None:
+    scheduler = Scheduler(replicas[0], {"slack": RecordingAdapter()})
+    scheduler.start()
+    await asyncio.wait_for(scheduler.stop(), timeout=10)
