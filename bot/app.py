@@ -14,6 +14,7 @@ from bot.observability import (
     register_settings_secrets,
     setup_logging,
 )
+from bot.scheduler import start_scheduler
 from bot.serve import PlatformAdapter, install_signal_handlers
 from bot.settings import Settings
 from handlers.context import AppContext
@@ -93,6 +94,7 @@ async def serve_until(
         log.info("listening on %s:%s", settings.host, settings.port)
         for adapter in adapters:
             await adapter.start()
+        start_scheduler(ctx, adapters)
         await stop.wait()
     finally:
         await shutdown(ctx, adapters, runner, grace_s=grace_s)
@@ -118,6 +120,9 @@ async def shutdown(
     if still_running:
         log.warning("stopping with commands still running",
                     extra={"in_flight": still_running, "grace_s": grace_s})
+    scheduler = ctx.extras.pop("scheduler", None)
+    if scheduler is not None:  # before the adapters: a briefing being posted may finish
+        await scheduler.stop(grace_s)
     for adapter in adapters:
         try:
             await asyncio.wait_for(adapter.stop(), ADAPTER_STOP_S)

@@ -199,3 +199,19 @@ class Scheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
+
+
+def start_scheduler(ctx: AppContext, adapters: list[PlatformAdapter]) -> Scheduler | None:
+    """Start posting briefings through `adapters` (by their platform name); needs a store.
+
+    Also publishes the adapters as ctx.extras["adapters"] so `/brief subscribe` can ask one
+    whether the bot may post in the channel.
+    """
+    by_platform = {adapter.name: adapter for adapter in adapters}
+    ctx.extras["adapters"] = by_platform
+    if ctx.store is None or not by_platform:
+        return None
+    scheduler = Scheduler(ctx, by_platform)
+    scheduler.start()
+    ctx.extras["scheduler"] = scheduler
+    return scheduler
