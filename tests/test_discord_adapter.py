@@ -13,11 +13,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.discord import DiscordAdapter, discord_token
-from bot.models import Briefing, BriefingSection
+from bot.adapters.discord_render import render_messages
+from bot.models import Answer, Briefing, BriefingSection, Notice, Result
 from bot.serve import DeliveryError
 from bot.settings import SettingsError
 from handlers.context import AppContext
-from handlers.registry import add_after_hook
+from handlers.registry import HANDLERS, add_after_hook
 from handlers.requests import CommandRequest
 from tests.fake_discord import (
     APP_ID,
@@ -158,6 +159,40 @@ async def test_brief_subscribe_defers_and_passes_the_handler_text(
     await fake.wait_reply(interaction, count=2)
     assert callback(fake, interaction)["type"] == 5
     assert (SEEN[0].command, SEEN[0].text) == ("brief", "subscribe 08:30 Europe/Berlin")
+
+
+async def test_a_public_notice_after_deferring_settles_the_thinking_message_first(
+        bot: DiscordAdapter, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def subscribed(req: CommandRequest, ctx: AppContext) -> Result:
+        return Notice(text="This channel gets the briefing at 08:30.", public=True)
+
+    monkeypatch.setitem(HANDLERS, "brief", subscribed)
+    interaction = await fake.command("brief", {"time": "08:30"}, subcommand="subscribe")
+    calls = await fake.wait_reply(interaction, count=3)
+    assert [c.method for c in calls] == ["POST", "PATCH", "POST"]
+    assert calls[1].path.endswith("/messages/@original")
+    assert calls[1].body["content"] == "Posted in the channel."
+    assert not calls[2].body.get("flags", 0) & EPHEMERAL
+    assert calls[2].body["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_long_answer_goes_out_as_several_messages_buttons_on_the_last(
+        bot: DiscordAdapter, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def long_answer(req: CommandRequest, ctx: AppContext) -> Result:
+        return Answer(question=req.text, text="A grounded sentence. " * 2000, intent="summary")
+
+    monkeypatch.setitem(HANDLERS, "ask", long_answer)
+    interaction = await fake.command("ask", {"question": "tell me everything"})
+    expected = render_messages(await long_answer(CommandRequest(command="ask"), bot.ctx))
+    assert len(expected) >= 7  # ~42,000 characters
+    await fake.wait_reply(interaction, count=len(expected))
+    calls = fake.for_interaction(interaction)
+    bodies = [c.body.get("data", c.body) for c in calls]
+    assert all(b["flags"] & EPHEMERAL for b in bodies)
+    assert all(sum(len(e.get("description", "")) for e in b["embeds"]) <= 6000 for b in bodies)
+    assert [bool(b.get("components")) for b in bodies] == [False] * (len(bodies) - 1) + [True]
+    text = " ".join(e["description"] for b in bodies for e in b["embeds"])
+    assert text.split() == ("A grounded sentence. " * 2000).split()
 
 
 async def test_a_reconnect_resumes_and_the_next_command_is_answered(

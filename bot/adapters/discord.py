@@ -283,7 +283,7 @@ async def send_error(interaction: discord.Interaction[Any], message: str) -> Non
         else:
             await interaction.response.send_message(embeds=embeds, ephemeral=True,
                                                     allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException:
+    except Exception:  # the last resort: nothing more can reach this user
         log.warning("could not tell the user about an error", exc_info=True)
 
 

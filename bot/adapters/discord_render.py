@@ -107,12 +107,13 @@ def _citations(out: _Embeds, citations: list[Citation]) -> None:
 def render_embeds(result: Result) -> list[discord.Embed]:
     """One result as a list of embeds, each within Discord's per-embed limits."""
     if isinstance(result, Answer):
-        heading = result.title or result.question
+        question = " ".join(result.question.split())
+        heading = result.title or question
         fits = len(heading) <= TITLE_MAX
         out = _Embeds(COLOR_ABSTAINED if result.abstained else COLOR_ANSWER,
                       title=heading if fits else None,
                       author=f"Shared by {result.shared_by}" if result.shared_by else None)
-        out.text(result.text if fits else f"**{result.question}**\n\n{result.text}")
+        out.text(result.text if fits else f"**{question}**\n\n{result.text}")
         _citations(out, result.citations)
         if result.abstained and result.suggestions:
             out.field("The articles cover", "\n".join(f"• {s}" for s in result.suggestions))
