@@ -35,6 +35,10 @@ def _fail(name: str, detail: str, fix: str) -> Check:
     return Check(name, "FAIL", detail, fix)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 # --- settings ---------------------------------------------------------------------------
 
 
@@ -83,7 +87,8 @@ def _check_seeds(seeds_dir: Path) -> Check:
     if documents == 0:
         return _fail("seeds", f"{seeds_dir} has no articles.",
                      "Put the articles (.txt or .md) in BRIEFBOT_SEEDS_DIR.")
-    return Check("seeds", "ok", f"{documents} documents, {people} people in {seeds_dir}")
+    found = f"{_count(documents, 'document')}, {_count(people, 'person', 'people')}"
+    return Check("seeds", "ok", f"{found} in {seeds_dir}")
 
 
 # --- store ------------------------------------------------------------------------------
@@ -106,7 +111,9 @@ async def check_store(settings: Settings) -> Check:
         from bot.store import open_store
     except ImportError as exc:
         return Check("store", "skip", f"the store is not available in this build ({exc})")
-    where = redact(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    where = (f"SQLite file {settings.data_dir / 'briefbot.db'}" if url.startswith("sqlite")
+             and not settings.database_url else redact(url))
     try:
         async with asyncio.timeout(NETWORK_TIMEOUT_S):
             store = await open_store(settings)
@@ -120,7 +127,7 @@ async def check_store(settings: Settings) -> Check:
     except Exception as exc:
         return _fail("store", redact(f"cannot open {where}: {type(exc).__name__}: {exc}"),
                      _store_fix(settings, exc))
-    return Check("store", "ok", f"{where} ({subscriptions} briefing subscriptions)")
+    return Check("store", "ok", f"{where} ({_count(subscriptions, 'briefing subscription')})")
 
 
 # --- platforms --------------------------------------------------------------------------
@@ -195,10 +202,9 @@ async def _check_slack_mode(settings: Settings) -> Check:
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
 
-    client = AsyncWebClient(token=token, base_url=_slack_base_url(settings),
-                            timeout=int(NETWORK_TIMEOUT_S))
+    client = AsyncWebClient(base_url=_slack_base_url(settings), timeout=int(NETWORK_TIMEOUT_S))
     try:
-        await client.apps_connections_open()
+        await client.apps_connections_open(app_token=token)
     except SlackApiError as exc:
         error = str(exc.response.get("error", "unknown_error"))
         return _fail("slack", f"apps.connections.open answered {error}.",
