@@ -70,6 +70,10 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
 async def run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
     setup_logging(settings.log_level, settings.log_json)
     register_settings_secrets(settings)
+    if discord:  # a missing or malformed token stops start-up before the index loads
+        from bot.adapters.discord import discord_token
+
+        discord_token(settings)
     stop = asyncio.Event()
     install_signal_handlers(stop)
     ctx = await build_context(settings)
