@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -327,3 +330,31 @@ async def test_a_rejected_token_stops_start_up(dctx: AppContext, fake: FakeDisco
     with pytest.raises(SettingsError, match=r"^DISCORD_TOKEN: Discord rejected"):
         await asyncio.wait_for(adapter.start(), 5)
     await adapter.stop()
+
+
+async def test_serve_discord_answers_through_the_fake_and_stops_on_sigterm(
+        tmp_path: Path, fake: FakeDiscord) -> None:
+    """The run contract from outside: `briefbot serve --discord` with the env vars only."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_URL": fake.api_url,
+           "DISCORD_GATEWAY_URL": fake.gateway_url, "BRIEFBOT_DATA_DIR": str(tmp_path),
+           "BRIEFBOT_SEMANTIC": "off", "BRIEFBOT_HOST": "127.0.0.1", "BRIEFBOT_PORT": str(port),
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--discord", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        await fake.wait_for(lambda c: c.method == "SENT" and c.path == "READY", within=30)
+        interaction, _ = await ask(fake, "who is Tertitskiy")
+        assert callback(fake, interaction)["data"]["embeds"][0]["description"]
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert TOKEN not in err.decode()
+        await fake.wait_for(lambda c: c.path == "CLOSED")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -308,6 +308,9 @@ class BriefClient(discord.Client):
     """A plain client with our command tree; interactions need no privileged intents."""
 
     def __init__(self, adapter: DiscordAdapter | None) -> None:
+        # The bot never joins voice: skip discord.py's start-up warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(intents=discord.Intents(guilds=True), allowed_mentions=NO_MENTIONS)
         self.adapter = adapter
         self.tree = BriefTree(self)
