@@ -2,7 +2,7 @@
 
 Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events on the shared
 aiohttp app. Fast answers travel in the acknowledgement itself (one round trip); slow
-commands ack first and answer through `response_url` from a lazy listener. Answers are
+commands ack first and answer through `response_url` from a background task. Answers are
 private, with Share and vote buttons; Share posts once, as the bot.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -52,7 +54,8 @@ ADMIN_BRIEF_ACTIONS = frozenset({"subscribe", "unsubscribe"})
 
 PERMANENT_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 INVITE = "Invite briefbot to the channel with `/invite @briefbot`, then try again."
-NETWORK_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+STOP_GRACE_S = 4.0
 
 
 # --- translators: Slack payload → CommandRequest (pure) -------------------------------------
@@ -145,6 +148,21 @@ def explain_api_error(code: str) -> str:
     return f"Slack refused the post ({code}); please try again later."
 
 
+class SkipRetries(AsyncMiddleware):
+    """Slack retries a delivery it thinks failed (X-Slack-Retry-Num); the first one already
+    answered, so a retry is acked empty and never runs a listener (no second post)."""
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        retry = req.headers.get("x-slack-retry-num")
+        if retry:
+            reason = req.headers.get("x-slack-retry-reason", ["-"])[0]
+            log.info("slack: ignoring retried delivery",
+                     extra={"retry_num": retry[0], "reason": reason})
+            return BoltResponse(status=200, body="")
+        return await next()
+
+
 # --- the adapter ----------------------------------------------------------------------------
 
 def _secret(value: Any) -> str | None:
@@ -173,6 +191,7 @@ class SlackAdapter:
             process_before_response=True,  # the listener's ack is the HTTP response
         )
         self.socket: AsyncSocketModeHandler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._register()
 
     @classmethod
@@ -196,13 +215,23 @@ class SlackAdapter:
                    api_url=s.slack_api_url)
 
     def _register(self) -> None:
-        self.app.middleware(self._skip_retries)
+        self.app.middleware(SkipRetries())
         for name in COMMANDS:
-            self.app.command(f"/{name}")(ack=self._on_command, lazy=[self._finish_slow_command])
-        self.app.action(SHARE_ACTION)(ack=self._ack_only, lazy=[self._on_share])
+            self.app.command(f"/{name}")(self._on_command)
+        self.app.action(SHARE_ACTION)(self._on_share)
         for action_id in (VOTE_UP_ACTION, VOTE_DOWN_ACTION):
-            self.app.action(action_id)(ack=self._ack_only, lazy=[self._on_vote])
+            self.app.action(action_id)(self._on_vote)
         self.app.error(self._on_error)
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the ack has gone back to Slack.
+
+        Not slack-bolt's lazy listeners: they deep-copy the whole request for every command,
+        which cost more than answering the question (see README, Slack benchmark).
+        """
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- PlatformAdapter ----------------------------------------------------------------
 
@@ -225,9 +254,12 @@ class SlackAdapter:
             log.info("slack: HTTP mode, events at POST /slack/events")
 
     async def stop(self) -> None:
+        """Close Socket Mode, then let answers still on their way finish (bounded)."""
         if self.socket is not None:
             await self.socket.close_async()
             self.socket = None
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_S)
 
     async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
         try:
@@ -256,21 +288,13 @@ class SlackAdapter:
             return
         log.info("slack: authenticated", extra={"team": auth.get("team"), "bot": auth.get("user")})
 
-    async def _skip_retries(self, req: AsyncBoltRequest, next_: Any) -> BoltResponse:
-        """Slack retries a delivery it thinks failed; the first one already answered."""
-        retry = req.headers.get("x-slack-retry-num")
-        if retry:
-            log.info("slack: ignoring retried delivery",
-                     extra={"retry_num": retry[0], "reason": req.headers.get(
-                         "x-slack-retry-reason", ["-"])[0]})
-            return BoltResponse(status=200, body="")
-        return await next_()
-
-    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        """Fast commands answer inside the ack; slow ones ack now (see _finish_slow_command)."""
-        command = str(body.get("command", "")).lstrip("/")
-        if is_slow(command, body.get("text") or ""):
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                          client: AsyncWebClient) -> None:
+        """Fast commands answer inside the ack; slow ones ack now and answer via respond."""
+        command, text = str(body.get("command", "")).lstrip("/"), body.get("text") or ""
+        if is_slow(command, text):
             await ack(text=f"Working on `/{command}`…", response_type="ephemeral")
+            self._later(self._finish_slow_command(body, respond, client))
             return
         result = await dispatch(command_request(body), self.ctx)
         await ack(response_type="ephemeral", **render(result))
@@ -278,20 +302,19 @@ class SlackAdapter:
     async def _finish_slow_command(self, body: dict[str, Any], respond: AsyncRespond,
                                    client: AsyncWebClient) -> None:
         command, text = str(body.get("command", "")).lstrip("/"), body.get("text") or ""
-        if not is_slow(command, text):
-            return
         admin = needs_admin_flag(command, text) and await self._is_admin(
             client, body.get("user_id", ""))
         result = await dispatch(command_request(body, platform_admin=admin), self.ctx)
         await self._reply(respond, result)
 
-    async def _ack_only(self, ack: AsyncAck) -> None:
-        await ack()
-
-    async def _on_share(self, body: dict[str, Any], action: dict[str, Any],
+    async def _on_share(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond, client: AsyncWebClient) -> None:
+        await ack()
+        self._later(self._share(share_request(body, action), respond, client))
+
+    async def _share(self, req: CommandRequest, respond: AsyncRespond,
+                     client: AsyncWebClient) -> None:
         """Post the answer to the channel as the bot; a second click gets a private notice."""
-        req = share_request(body, action)
         result = await dispatch(req, self.ctx)
         if not isinstance(result, Answer) or not req.channel_id:
             await self._reply(respond, result)
@@ -309,9 +332,13 @@ class SlackAdapter:
             await self._reply(respond, UserError(message="Slack could not be reached; "
                                                          "please try again in a minute."))
 
-    async def _on_vote(self, body: dict[str, Any], action: dict[str, Any],
+    async def _on_vote(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                        respond: AsyncRespond) -> None:
-        await self._reply(respond, await dispatch(vote_request(body, action), self.ctx))
+        await ack()
+        self._later(self._vote(vote_request(body, action), respond))
+
+    async def _vote(self, req: CommandRequest, respond: AsyncRespond) -> None:
+        await self._reply(respond, await dispatch(req, self.ctx))
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack: listener failed", exc_info=error,

@@ -1,0 +1,238 @@
+"""Load test for Slack HTTP mode: signed /ask requests at concurrency 100 on loopback.
+
+Runs, in one go and one after the other, (1) a bare slack-bolt app that acks a fixed
+sentence and (2) the real `briefbot serve --slack`, each in its own process, and drives
+both with the same aiohttp load generator (this process, which also runs the fake Slack
+that answers auth.test). Prints requests/s, p50, p99 and errors for each, and the ratio.
+
+    python bench/slack_load.py [--seconds 10] [--concurrency 100]
+
+Targets: 0 errors, p99 <= 300 ms, briefbot >= 0.8x the bare app's requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_slack import FakeSlack, form, signed_headers, slash_payload  # noqa: E402
+
+SECRET = "bench-signing-secret"
+QUESTIONS = [
+    "who is Tertitskiy",
+    "why might the deal fail",
+    "what did Frank say",
+    "where is the meeting planned",
+    "what does Putin want from North Korea",
+    "when is the meeting",
+]
+BARE_SENTENCE = "Thanks, this is a fixed answer."
+
+
+# --- the bare slack-bolt app (run with --bare PORT API_URL) -------------------------------
+
+def run_bare(port: int, api_url: str) -> None:
+    """slack-bolt with the same server wiring as briefbot, acking a fixed sentence."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    async def main() -> None:
+        bolt = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=api_url),
+                        signing_secret=SECRET, process_before_response=True)
+
+        @bolt.command("/ask")
+        async def ask(ack) -> None:  # type: ignore[no-untyped-def]
+            await ack(text=BARE_SENTENCE, response_type="ephemeral")
+
+        async def events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await bolt.async_dispatch(
+                await to_bolt_request(request)))
+
+        async def healthz(_: web.Request) -> web.Response:
+            return web.json_response({"status": "ok"})
+
+        app = web.Application()
+        app.router.add_post("/slack/events", events)
+        app.router.add_get("/healthz", healthz)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# --- servers ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(kind: str, port: int, api_url: str, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
+           "SLACK_API_URL": api_url, "BRIEFBOT_HOST": "127.0.0.1", "BRIEFBOT_PORT": str(port),
+           "BRIEFBOT_DATA_DIR": str(log_path.parent), "BRIEFBOT_SEMANTIC": "off"}
+    env.pop("SLACK_APP_TOKEN", None)
+    if kind == "bare":
+        cmd = [sys.executable, __file__, "--bare", str(port), api_url]
+    else:
+        cmd = [sys.executable, "-m", "bot", "serve", "--slack"]
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=log_path.open("w"))
+
+
+async def wait_healthy(session: aiohttp.ClientSession, base: str, proc: subprocess.Popen,
+                       log_path: Path) -> None:
+    async with asyncio.timeout(120):
+        while True:
+            if proc.poll() is not None:
+                log = await asyncio.to_thread(log_path.read_text)
+                raise SystemExit(f"server exited ({proc.returncode}):\n{log}")
+            try:
+                async with session.get(f"{base}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+# --- the load generator -------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(q) - 1]
+
+    def line(self) -> str:
+        return (f"{self.name:<10} {self.rps:8.0f} req/s   p50 {self.pct(50):6.1f} ms   "
+                f"p99 {self.pct(99):6.1f} ms   errors {self.errors}   ({self.requests} requests)")
+
+
+async def load(session: aiohttp.ClientSession, url: str, response_url: str, name: str,
+               seconds: float, concurrency: int, expect: str | None) -> Figures:
+    latencies: list[float] = []
+    errors = 0
+    count = 0
+    deadline = 0.0
+
+    async def worker(n: int) -> None:
+        nonlocal errors, count
+        i = n
+        while time.perf_counter() < deadline:
+            body = form(slash_payload("/ask", QUESTIONS[i % len(QUESTIONS)],
+                                      response_url=response_url, user_id=f"U{n}"))
+            i += 1
+            started = time.perf_counter()
+            try:
+                async with session.post(url, data=body.encode(),
+                                        headers=signed_headers(SECRET, body)) as resp:
+                    data = await resp.json(content_type=None)
+                    ok = resp.status == 200 and bool(data.get("text"))
+                    ok = ok and (expect is None or data["text"] == expect)
+            except (TimeoutError, aiohttp.ClientError, ValueError):
+                ok = False
+            latencies.append((time.perf_counter() - started) * 1000)
+            count += 1
+            errors += not ok
+
+    deadline = time.perf_counter() + 1.0  # warm-up, not counted
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    latencies.clear()
+    count = errors = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    return Figures(name, count, errors, time.perf_counter() - started, latencies)
+
+
+async def measure(kind: str, fake: FakeSlack, args: argparse.Namespace, tmp: Path) -> Figures:
+    port = free_port()
+    log_path = tmp / f"{kind}.log"
+    proc = start_server(kind, port, fake.api_url, log_path)
+    base = f"http://127.0.0.1:{port}"
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    timeout = aiohttp.ClientTimeout(total=10)
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            await wait_healthy(session, base, proc, log_path)
+            return await load(session, f"{base}/slack/events", fake.response_url(),
+                              "bare" if kind == "bare" else "briefbot", args.seconds,
+                              args.concurrency, BARE_SENTENCE if kind == "bare" else None)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+async def main(args: argparse.Namespace) -> int:
+    print(f"machine: {machine()}")
+    print(f"{args.concurrency} concurrent signed /ask requests over HTTP for {args.seconds:.0f} s "
+          "each, loopback; servers in their own processes")
+    fake = await FakeSlack().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            bare = await measure("bare", fake, args, Path(tmp))
+            print(bare.line(), flush=True)
+            ours = await measure("briefbot", fake, args, Path(tmp))
+            print(ours.line(), flush=True)
+    finally:
+        await fake.close()
+    ratio = ours.rps / bare.rps if bare.rps else 0.0
+    ok = ours.errors == 0 and bare.errors == 0 and ours.pct(99) <= 300 and ratio >= 0.8
+    print(f"ratio      {ratio:.2f}x the bare app's requests/s  "
+          f"(targets: 0 errors, p99 <= 300 ms, >= 0.8x) -> {'PASS' if ok else 'MISS'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--bare":
+        run_bare(int(sys.argv[2]), sys.argv[3])
+        raise SystemExit(0)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=100)
+    raise SystemExit(asyncio.run(main(parser.parse_args())))
