@@ -26,6 +26,8 @@ CHANNEL_ID = "300000000000000003"
 EPHEMERAL = 64
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
+VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS = 1 << 10, 1 << 11, 1 << 14
+BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 TIMESTAMP = "2025-01-01T00:00:00.000000+00:00"
 OPS = {1: "HEARTBEAT", 2: "IDENTIFY", 3: "PRESENCE", 6: "RESUME", 8: "REQUEST_MEMBERS"}
 
@@ -157,7 +159,8 @@ class FakeDiscord:
 
     async def command(self, name: str, options: dict[str, Any] | None = None, *,
                       subcommand: str | None = None, member: Member | None = None,
-                      focused: str | None = None) -> dict[str, Any]:
+                      focused: str | None = None,
+                      app_permissions: int = BOT_PERMISSIONS) -> dict[str, Any]:
         """Dispatch a slash command (or, with `focused`, an autocomplete) over the gateway."""
         opts = [{"name": k, "type": 3, "value": v, **({"focused": True} if k == focused else {})}
                 for k, v in (options or {}).items()]
@@ -165,7 +168,8 @@ class FakeDiscord:
             opts = [{"name": subcommand, "type": 1, "options": opts}]
         data = {"id": self.commands.get(name, {}).get("id", self._id()), "name": name,
                 "type": 1, "options": opts}
-        return await self._interact(4 if focused else 2, data, member or Member())
+        return await self._interact(4 if focused else 2, data, member or Member(),
+                                    app_permissions=app_permissions)
 
     async def click(self, message: dict[str, Any], custom_id: str, *,
                     member: Member | None = None) -> dict[str, Any]:
@@ -232,7 +236,8 @@ class FakeDiscord:
         await self.dispatch("RESUMED", {})
 
     async def _interact(self, kind: int, data: dict[str, Any], member: Member,
-                        message: dict[str, Any] | None = None) -> dict[str, Any]:
+                        message: dict[str, Any] | None = None,
+                        app_permissions: int = BOT_PERMISSIONS) -> dict[str, Any]:
         iid = self._id()
         channel = {"id": CHANNEL_ID, "type": 0, "name": "general", "guild_id": GUILD_ID,
                    "position": 0, "permission_overwrites": [], "nsfw": False,
@@ -242,7 +247,7 @@ class FakeDiscord:
             "id": iid, "application_id": APP_ID, "type": kind, "data": data,
             "guild_id": GUILD_ID, "channel_id": CHANNEL_ID, "channel": channel,
             "member": member.payload(), "token": f"itoken{iid}", "version": 1,
-            "app_permissions": str((1 << 11) | (1 << 14)), "locale": "en-US",
+            "app_permissions": str(app_permissions), "locale": "en-US",
             "guild_locale": "en-US", "entitlements": [], "context": 0,
             "authorizing_integration_owners": {"0": GUILD_ID},
             "attachment_size_limit": 8 * 1024 * 1024,

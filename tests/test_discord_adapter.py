@@ -30,6 +30,7 @@ from tests.fake_discord import (
     GUILD_ID,
     MANAGE_GUILD,
     TOKEN,
+    VIEW_CHANNEL,
     FakeDiscord,
     Member,
 )
@@ -281,6 +282,19 @@ async def test_post_briefing_and_its_refusals(bot: DiscordAdapter, fake: FakeDis
     with pytest.raises(DeliveryError) as unknown:
         await bot.post_briefing("778", briefing)
     assert unknown.value.permanent
+
+
+async def test_check_channel_uses_the_bot_permissions_sent_with_interactions(
+        bot: DiscordAdapter, fake: FakeDiscord) -> None:
+    assert await bot.check_channel(CHANNEL_ID) is None  # never seen: no verdict
+    interaction = await fake.command("ask", {"question": "help"}, app_permissions=VIEW_CHANNEL)
+    await fake.wait_reply(interaction)
+    problem = await bot.check_channel(CHANNEL_ID)
+    assert problem is not None and "Send Messages, Embed Links" in problem
+    assert "Invite the bot" in problem
+    interaction = await fake.command("ask", {"question": "help"})
+    await fake.wait_reply(interaction)
+    assert await bot.check_channel(CHANNEL_ID) is None
 
 
 async def test_commands_sync_at_start_only_when_changed(dctx: AppContext,

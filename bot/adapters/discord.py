@@ -53,6 +53,8 @@ ACCESS_HINT = (
     "Invite the bot to that channel, or give its role View Channel, Send Messages and "
     "Embed Links there (Channel settings → Permissions)."
 )
+POST_PERMISSIONS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
+                    ("embed_links", "Embed Links"))
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -408,6 +410,7 @@ class DiscordAdapter:
         self.client = BriefClient(self)
         self._task: asyncio.Task[None] | None = None
         self._answers: OrderedDict[str, _Remembered] = OrderedDict()
+        self._app_permissions: dict[str, discord.Permissions] = {}
 
     @classmethod
     def from_settings(cls, ctx: AppContext) -> DiscordAdapter:
@@ -451,6 +454,20 @@ class DiscordAdapter:
         log.info("synced %d discord commands %s", count,
                  f"to guild {guild_id}" if guild_id else "globally")
 
+    async def check_channel(self, channel_id: str) -> str | None:
+        """Why the bot could not post the briefing in a channel, if it can tell (for subscribe).
+
+        Every interaction carries the bot's own permissions in its channel; the last ones seen
+        for the channel are the answer. A channel never seen gives no verdict.
+        """
+        perms = self._app_permissions.get(channel_id)
+        if perms is None or perms.administrator:
+            return None
+        missing = [label for flag, label in POST_PERMISSIONS if not getattr(perms, flag)]
+        if not missing:
+            return None
+        return f"I can't post in this channel: I lack {', '.join(missing)} here. {ACCESS_HINT}"
+
     async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
         if not channel_id.isdigit():
             raise DeliveryError(f"{channel_id!r} is not a Discord channel id.", permanent=True)
@@ -473,6 +490,8 @@ class DiscordAdapter:
     async def run(self, interaction: discord.Interaction[Any], command: str, text: str) -> None:
         """One slash command: defer if it may be slow, dispatch, reply."""
         req = to_request(interaction, command, text)
+        if req.channel_id:
+            self._app_permissions[req.channel_id] = interaction.app_permissions
         if command in DEFERRED:
             await interaction.response.defer(ephemeral=True, thinking=True)
         result = await dispatch(req, self.ctx)
