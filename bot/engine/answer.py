@@ -27,7 +27,7 @@ from bot.engine.lexicon import (
     STOPWORDS_CAPS,
     WEEKDAYS,
 )
-from bot.engine.text import STOPWORDS, content_tokens, fold, stem, words
+from bot.engine.text import STOPWORDS, content_tokens, fold, words
 from bot.models import MAX_ANSWER_CHARS, Answer, Citation
 
 _TIME = re.compile(
@@ -40,6 +40,16 @@ _PLACE_PREP = re.compile(r"\b(?:in|at|near|to|from)\s+(?:the\s+)?[A-Z][\w-]+")
 _ANAPHOR = re.compile(r"^(?:That|This|These|Those|It|Such)\b")
 MIN_COVERAGE = 0.5
 NAME_MATCH = 80
+
+
+def _as_typed(question: str, folded: str) -> str:
+    """The words of `question` that fold to `folded`, as the user typed them."""
+    raw = question.strip(" ?!.")
+    folded_raw = fold(raw)
+    at = folded_raw.find(folded)
+    if at >= 0 and len(folded_raw) == len(raw):
+        return raw[at: at + len(folded)]
+    return folded
 
 
 @dataclass
@@ -167,7 +177,7 @@ class Answerer:
             if lines:
                 return self._compose(question, "who", lines, title=ent.name, max_lines=3)
         return self._abstain(question, "who",
-                             f"The articles don't mention {subject.strip()}.")
+                             f"The articles don't mention {_as_typed(question, subject)}.")
 
     def _direct(self, i: int) -> bool:
         a = self.ix.extraction.attributions.get(i)
@@ -208,7 +218,8 @@ class Answerer:
         names, topics, content = self._terms(question)
         unknown = [n for n in names if not self._name_known(n)]
         if unknown:
-            return self._abstain(question, kind, f"The articles don't mention {unknown[0]}.")
+            return self._abstain(question, kind,
+                                 f"The articles don't mention {_as_typed(question, unknown[0])}.")
         if intent.kind == "quote" and intent.subject:
             kind = "what"  # "what does Russia say": not a person we know; rank sentences
         if topics and not any(self._is_covered(t) for t in topics):
@@ -225,7 +236,8 @@ class Answerer:
         heads = self.ix.section_heading
         section = np.where(heads >= 0, scores[np.maximum(heads, 0)], 0.0)
         self._section = section / (float(section.max()) or 1.0)
-        scores = np.where(self.ix.answerable, scores, 0.0)
+        scores = np.where(self.ix.answerable, scores + 0.3 * float(scores.max()) * self._section,
+                          0.0)
         if not scores.any():
             return self._abstain(question, kind, "The articles don't cover that.")
         pool = self._pool(scores, kind)
@@ -234,7 +246,7 @@ class Answerer:
         chosen = self._choose(ranked, scores, best, kind)
         if not chosen:
             return self._abstain(question, kind, self._missing_type(kind))
-        coverage = self._coverage(q_stems, chosen)
+        coverage = self._coverage(content, chosen)
         if coverage < MIN_COVERAGE and kind not in ("why_obstacle",):
             return self._abstain(question, kind, "The articles don't cover that.")
         lines = [self._line(i, kind) for i in chosen]
@@ -312,18 +324,22 @@ class Answerer:
             per_para[key] = per_para.get(key, 0) + 1
         return chosen
 
-    def _coverage(self, q_stems: list[str], chosen: list[int]) -> float:
+    def _coverage(self, content: list[str], chosen: list[int]) -> float:
+        """Share of the question's information (IDF-weighted words) the chosen lines hold."""
         have = set().union(*(set(self.ix.tokens[i]) for i in chosen))
         for i in chosen:
             for j in self._context(i):
                 have |= set(self.ix.tokens[j])
-        total = sum(self.ix.idf(t) for t in set(q_stems)) or 1.0
-        got = sum(self.ix.idf(t) for t in set(q_stems)
-                  if t in have or any(stem(fold(x)) in have for x in self._syn_words(t)))
-        return got / total
-
-    def _syn_words(self, term_stem: str) -> list[str]:
-        return []
+        total = got = 0.0
+        for word in set(content):
+            stems = content_tokens(word)
+            if not stems:
+                continue
+            weight = max(self.ix.idf(s) for s in stems)
+            total += weight
+            if any(s in have for s in stems) or self.ix.expand(word) & have:
+                got += weight
+        return got / (total or 1.0)
 
     def _context(self, i: int) -> list[int]:
         """The sentence before an anaphoric one ('That is why…') in the same paragraph."""

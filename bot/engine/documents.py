@@ -145,6 +145,9 @@ def parse_document(
             who = _SIGNOFF.match(text_)
             if who and not doc.authors:
                 doc.authors = [who.group("who").strip()]
+        if kind == "heading" and not doc.title and not any(
+                p.kind == "body" for p in doc.paragraphs):
+            doc.title = text_
         para = Paragraph(number=number, kind=kind, text=text_, section=section, credit=credit)
         pieces = [text_] if kind in ("heading", "byline", "signoff") else split_sentences(text_)
         for position, sentence in enumerate(pieces, 1):

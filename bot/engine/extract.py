@@ -41,7 +41,7 @@ _DESCRIPTION = re.compile(r"\b[Tt]he\s+(?P<words>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w
 _OUTLET_END = re.compile(
     rf"\b(?:{_SPEECH})\s+(?:(?P<name>[A-ZÀ-Þ][\w’'\-]+)\s+)?(?P<o>[\w-]+(?:\.[\w-]+)*)\.?$"
 )
-_TOLD = re.compile(r"\btold\s+(?:the\s+)?(?P<o>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})")
+_TOLD = re.compile(r"\btold\s+(?:the\s+)?(?P<o>[A-Z][\w-]*(?:\.[\w-]+)*(?:\s+[A-Z][\w-]*){0,3})")
 
 
 @dataclass
@@ -151,7 +151,9 @@ def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
                 break
         i = j
         # a sentence-initial capital that is just the start of a sentence
-        while run:
+        has_title = any(fold(t.group().rstrip(".")) in TITLES or is_role_word(t.group())
+                        for t in run[1:-1])
+        while run and not has_title:
             first = run[0].group()
             at_start = not text[: run[0].start()].strip(" “\"‘'(—–-")
             if first.lower() in STOPWORDS_CAPS or (
@@ -236,11 +238,13 @@ def _role_after(text: str, end: int) -> str | None:
 
 def _role_before(text: str, start: int) -> str | None:
     """`the historian Jane Roe` / `East Asia expert Jane Roe` → 'historian' / 'East Asia expert'."""
-    m = re.search(r"(?:^|[\s,(])(?P<role>(?:[A-Za-z][\w-]*\s+){0,3}(?P<noun>[a-z][\w-]*))\s+$",
-                  text[:start])
+    m = re.search(
+        r"(?:^|[\s,(])(?P<role>(?:[A-Za-z][\w'’-]*\s+){0,3}(?P<noun>[a-z][\w-]*)),?\s+$",
+        text[:start])
     if m and is_role_word(m.group("noun")):
         role = m.group("role").strip()
-        role = re.sub(r"^(?:the|a|an|said|says|told|by|with|to|and|of)\s+", "", role, flags=re.I)
+        role = re.sub(r"^(?:the|a|an|its|his|her|their|said|says|told|by|with|to|and|of)\s+",
+                      "", role, flags=re.I)
         return role or None
     return None
 
@@ -504,6 +508,12 @@ class _Builder:
         if acc:
             who = acc.group("who").strip()
             key = self.alias_index.get(fold(who))
+            for sp in self.spans.get(s.idx, []):
+                inner = self.alias_index.get(fold(sp.text))
+                inside = acc.start("who") <= sp.start < acc.end()
+                if inner and inner.startswith("person:") and inside:
+                    key = inner
+                    break
             if key is None and re.match(r"the\s", who, re.I) and any(
                     is_role_word(w) for w in who.split()):
                 key = self.resolve_description(who[4:], recent + people_here)

@@ -44,6 +44,8 @@ class SemanticIndex:
 
 def _load_model() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     import torch
 
     torch.set_num_threads(1)  # shares the process with numpy/BM25: one thread each

@@ -17,9 +17,6 @@ def render_text(result: Result) -> str:
             lines.append("")
             lines.append("Sources:")
             lines += [f"  [{i}] {cite(c)}" for i, c in enumerate(result.citations, 1)]
-        if result.abstained and result.suggestions:
-            lines.append("")
-            lines.append("The articles cover: " + "; ".join(result.suggestions))
         return "\n".join(lines)
     if isinstance(result, Briefing):
         lines = [result.title, ""]
