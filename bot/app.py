@@ -114,13 +114,16 @@ async def shutdown(
 ) -> None:
     """Refuse new commands, let those in flight finish (up to `grace_s`), then close.
 
-    Adapters stop after the drain so answers in flight can still be delivered; the store
-    closes last because the adapters and handlers may write to it until then.
+    The briefing scheduler (if one runs) gets the same grace. Adapters stop after the drain
+    so answers in flight can still be delivered; the store closes last because the adapters,
+    handlers and scheduler may write to it until then.
     """
     intake = intake_of(ctx)
     intake.close()
     log.info("shutting down", extra={"in_flight": intake.in_flight})
-    still_running = await intake.drain(grace_s)
+    scheduler = ctx.extras.get("scheduler")  # bot.scheduler: a delivery in progress finishes
+    stopping = [scheduler.stop(grace_s)] if scheduler is not None else []
+    still_running, *_ = await asyncio.gather(intake.drain(grace_s), *stopping)
     if still_running:
         log.warning("stopping with commands still running",
                     extra={"in_flight": still_running, "grace_s": grace_s})
