@@ -448,7 +448,7 @@ class DiscordAdapter:
         guild_id = state.get("guild_id") if same_app else None
         try:
             count = await sync_commands(self.client, self.ctx.settings.data_dir, guild_id)
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, OSError) as exc:  # serve on with the commands Discord has
             log.warning("discord command sync failed (%s); run `briefbot discord-sync`", exc)
             return
         log.info("synced %d discord commands %s", count,
