@@ -80,23 +80,24 @@ def redact(text: str) -> str:
 
 
 def _clean_value(value: Any) -> Any:
+    """An extra field without secrets; containers are cleaned item by item."""
     if isinstance(value, SecretStr):
         return REDACTED
     if isinstance(value, str):
         return redact(value)
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {key: _clean_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_clean_value(item) for item in value]
+    return redact(str(value))
 
 
 class RedactingFilter(logging.Filter):
     """Rewrites each record so the message, extras and traceback carry no secrets."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            args = record.args
-            if isinstance(args, dict):
-                record.args = {k: _clean_value(v) for k, v in args.items()}
-            else:
-                record.args = tuple(_clean_value(a) for a in args)
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # a bad format string: keep the raw text

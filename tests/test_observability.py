@@ -139,12 +139,14 @@ def test_json_output_is_redacted_too():
     logger.setLevel(logging.INFO)
     logger.propagate = False
     try:
-        logger.info("token", extra={"token": SLACK_BOT, "n": 3})
+        logger.info("token", extra={"token": SLACK_BOT, "n": 3,
+                                    "headers": {"Authorization": f"Bearer {SLACK_BOT}"}})
     finally:
         logger.removeHandler(handler)
         logger.propagate = True
     record = json.loads(buffer.getvalue())
     assert record["token"] == REDACTED and record["n"] == 3
+    assert record["headers"] == {"Authorization": "Bearer [REDACTED]"}
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
