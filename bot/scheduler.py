@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Literal
 from bot.models import Briefing
 from bot.schedule import LATE_WINDOW, due_date
 from bot.serve import DeliveryError, PlatformAdapter
-from bot.store.store import DEFAULT_LEASE, Subscription
+from bot.store.store import DEFAULT_LEASE, Known, Subscription
 
 if TYPE_CHECKING:
+    from bot.engine.index import KnowledgeIndex
     from handlers.context import AppContext
 
 log = logging.getLogger("briefbot.scheduler")
@@ -41,10 +42,9 @@ class Outcome:
     attempts: int
 
 
-def cited_docs(briefing: Briefing) -> set[str]:
-    """The documents a briefing cites: next time, anything else is new."""
-    cites = [*briefing.citations, *(c for s in briefing.sections for c in s.citations)]
-    return {c.doc_id or c.document for c in cites}
+def known_by(index: KnowledgeIndex) -> Known:
+    """What a briefing from `index` has shown: next time, anything else is new."""
+    return Known(frozenset(d.id for d in index.documents), frozenset(index.people_names()))
 
 
 class Scheduler:
@@ -115,21 +115,23 @@ class Scheduler:
             self._done.add((sub.platform, sub.channel_id, day))
             return outcome
 
-    async def _compose(self, sub: Subscription) -> tuple[Briefing, int]:
-        store = self.ctx.store
-        last = await store.last_delivery(sub.platform, sub.channel_id)
-        known = await store.delivered_docs(sub.platform, sub.channel_id)
+    async def _compose(self, sub: Subscription) -> tuple[Briefing, int, Known]:
+        """The briefing, with what is new since the channel's previous one."""
+        previous = await self.ctx.store.previous_briefing(sub.platform, sub.channel_id)
+        last, known = previous if previous else (None, None)
         index, version = self.ctx.index.current, self.ctx.index.version
         briefing = await asyncio.to_thread(
-            index.briefing, since=last.sent_at if last else None, known_docs=known
+            index.briefing, since=last.sent_at if last else None,
+            known_docs=set(known.docs) if known else None,
+            known_people=set(known.people) if known else None,
         )
-        return briefing, version
+        return briefing, version, known_by(index)
 
     async def _deliver(self, sub: Subscription, day: date) -> Outcome:
         store, key = self.ctx.store, (sub.platform, sub.channel_id, day)
         where = {"platform": sub.platform, "channel": sub.channel_id, "local_date": str(day)}
         try:
-            briefing, version = await self._compose(sub)
+            briefing, version, known = await self._compose(sub)
         except Exception as exc:
             log.exception("briefing could not be composed", extra=where)
             await store.record_delivery(*key, "failed", f"compose: {exc}")
@@ -157,7 +159,7 @@ class Scheduler:
                     return Outcome(*key, "lost", attempt)
                 continue
             await store.record_delivery(*key, "sent", index_version=version,
-                                        docs=cited_docs(briefing), now=self.ctx.clock())
+                                        known=known, now=self.ctx.clock())
             log.info("briefing posted", extra={**where, "attempts": attempt})
             return Outcome(*key, "sent", attempt)
         await store.record_delivery(*key, "failed", error, now=self.ctx.clock())

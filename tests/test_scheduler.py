@@ -99,7 +99,9 @@ async def test_posts_at_the_minute_once(replicas: list[AppContext]) -> None:
     assert [(channel, b.kind) for channel, b in adapter.posts] == [("C1", "briefing")]
     last = await ctx.store.last_delivery("slack", "C1")
     assert last is not None and last.local_date == DAY and last.index_version == ctx.index.version
-    assert await ctx.store.delivered_docs("slack", "C1")
+    previous = await ctx.store.previous_briefing("slack", "C1")
+    assert previous is not None and previous[1] is not None
+    assert previous[1].docs and previous[1].people
     # The next day posts again.
     [outcome] = await scheduler.tick(T0 + timedelta(days=1))
     assert outcome.local_date == DAY + timedelta(days=1) and len(adapter.posts) == 2
@@ -109,10 +111,11 @@ async def test_two_schedulers_race_on_200_subscriptions(replicas: list[AppContex
     """Two replicas, 200 channels due the same minute in four zones: each posted exactly once."""
     same_instant = [("UTC", 8, 30), ("Europe/Berlin", 9, 30), ("Asia/Kolkata", 14, 0),
                     ("America/New_York", 3, 30)]
-    for i in range(200):
-        zone, hh, mm = same_instant[i % 4]
-        await subscribe(replicas[0], f"C{i:03d}", hh, mm, zone,
-                        platform="slack" if i % 2 else "discord")
+    await asyncio.gather(*(
+        subscribe(replicas[i % 2], f"C{i:03d}", *same_instant[i % 4][1:], same_instant[i % 4][0],
+                  platform="slack" if i % 2 else "discord")
+        for i in range(200)
+    ))
     posted: list[RecordingAdapter] = []
     schedulers = []
     for ctx in replicas:
@@ -233,3 +236,40 @@ async def test_run_loop_starts_and_stops(replicas: list[AppContext]) -> None:
     scheduler = Scheduler(replicas[0], {"slack": RecordingAdapter()})
     scheduler.start()
     await asyncio.wait_for(scheduler.stop(), timeout=10)
+
+
+async def test_next_briefing_says_what_is_new_since_the_previous(
+    tmp_path: Path, ctx: AppContext, clock: FakeClock
+) -> None:
+    """Day 1 as usual; day 2 unchanged → 'nothing new'; after a reload → the new article."""
+    from bot.engine.index import build_index
+    from tests.conftest import SEEDS
+
+    store = await open_store_url(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}", clock=clock)
+    try:
+        ctx = dataclasses.replace(ctx, store=store, clock=clock, extras={})
+        await subscribe(ctx, "C1", 8, 30)
+        clock.now = T0
+        adapter = RecordingAdapter()
+        scheduler = Scheduler(ctx, {"slack": adapter})
+        for day in range(2):
+            await scheduler.tick(clock.advance(days=1) if day else T0)
+        first, second = (b for _, b in adapter.posts)
+        assert not any("new" in s.heading.lower() for s in first.sections)
+        assert second.sections[-1].lines == ["Nothing new since 04 Mar 2024."]
+
+        seeds = tmp_path / "seeds"
+        seeds.mkdir()
+        for path in SEEDS.iterdir():
+            (seeds / path.name).write_bytes(path.read_bytes())
+        (seeds / "harbour.txt").write_text(
+            "From: Ana Lee\n\nThe harbour reopens in May.\n\n"
+            "The port authority said on Monday that the harbour will reopen in May after "
+            "repairs. Dock workers welcomed the news.\n", encoding="utf-8")
+        ctx.index.swap(await asyncio.to_thread(build_index, seeds, semantic="off"))
+        await scheduler.tick(clock.advance(days=1))
+        news = adapter.posts[-1][1].sections[-1]
+        assert news.heading == "New since 05 Mar 2024"
+        assert any("harbour" in line.lower() for line in news.lines)
+    finally:
+        await store.close()

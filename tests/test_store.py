@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.store import Store, open_store, open_store_url
 from bot.store import tables as t
 from bot.store.migrations import LATEST, migrate
-from bot.store.store import DEFAULT_LEASE
+from bot.store.store import DEFAULT_LEASE, Known
 from tests.clock import FakeClock
 from tests.pg import PgServer
 
@@ -85,9 +85,11 @@ async def test_delivery_claimed_once_and_recorded(store: Store, clock: FakeClock
     assert await store.last_delivery("slack", "C1") is None
 
     clock.advance(seconds=5)
-    await store.record_delivery("slack", "C1", DAY, "sent", index_version=3, docs=["d2", "d1"])
+    known = Known(frozenset({"d2", "d1"}), frozenset({"Kim Jong Un"}))
+    await store.record_delivery("slack", "C1", DAY, "sent", index_version=3, known=known)
     assert await store.last_delivery("slack", "C1") == (DAY, T0 + timedelta(seconds=5), 3)
-    assert await store.delivered_docs("slack", "C1") == {"d1", "d2"}
+    assert await store.previous_briefing("slack", "C1") == (
+        (DAY, T0 + timedelta(seconds=5), 3), known)
     # A sent day is never claimed again, however old the claim.
     later = T0 + timedelta(hours=5)
     assert not await store.claim_delivery("slack", "C1", DAY, worker="c", now=later)

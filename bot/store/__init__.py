@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.store.migrations import migrate
 from bot.store.store import (
     GapGroup,
+    Known,
     LastDelivery,
     Store,
     Subscription,
@@ -76,6 +77,7 @@ async def open_store(settings: Settings, **kwargs: Any) -> Store:
 
 __all__ = [
     "GapGroup",
+    "Known",
     "LastDelivery",
     "Store",
     "Subscription",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NamedTuple
@@ -51,6 +51,13 @@ class Subscription:
     @property
     def daily(self) -> DailyTime:
         return DailyTime(self.hour, self.minute, self.zone)
+
+
+class Known(NamedTuple):
+    """Document ids and people names a channel's briefing was composed from."""
+
+    docs: frozenset[str]
+    people: frozenset[str]
 
 
 class LastDelivery(NamedTuple):
@@ -218,14 +225,15 @@ class Store:
         error: str | None = None,
         *,
         index_version: int | None = None,
-        docs: Iterable[str] | None = None,
+        known: Known | None = None,
         now: datetime | None = None,
     ) -> None:
         """Mark the claimed day sent or failed (either way it is never claimed again)."""
         now = now or self.clock()
         values: dict[str, Any] = {
             "status": status, "error": error, "finished_at": now, "index_version": index_version,
-            "docs_json": None if docs is None else json.dumps(sorted(set(docs))),
+            "known_json": None if known is None else json.dumps(
+                {"docs": sorted(known.docs), "people": sorted(known.people)}),
         }
         ins = self._insert(t.deliveries).values(
             platform=platform, channel_id=channel_id, local_date=local_date, claimed_at=now,
@@ -250,7 +258,7 @@ class Store:
     async def _last_sent_row(self, platform: str, channel_id: str) -> Any:
         d = t.deliveries.c
         stmt = (
-            select(d.local_date, d.finished_at, d.index_version, d.docs_json)
+            select(d.local_date, d.finished_at, d.index_version, d.known_json)
             .where(d.platform == platform, d.channel_id == channel_id, d.status == "sent")
             .order_by(d.local_date.desc())
             .limit(1)
@@ -262,10 +270,17 @@ class Store:
         row = await self._last_sent_row(platform, channel_id)
         return None if row is None else LastDelivery(row[0], row[1], row[2])
 
-    async def delivered_docs(self, platform: str, channel_id: str) -> set[str] | None:
-        """Documents cited by the channel's previous briefing (for 'what is new')."""
+    async def previous_briefing(
+        self, platform: str, channel_id: str
+    ) -> tuple[LastDelivery, Known | None] | None:
+        """The last sent briefing and what the index held then (for 'what is new')."""
         row = await self._last_sent_row(platform, channel_id)
-        return None if row is None or row[3] is None else set(json.loads(row[3]))
+        if row is None:
+            return None
+        data = json.loads(row[3]) if row[3] else None
+        known = None if data is None else Known(frozenset(data.get("docs", [])),
+                                                frozenset(data.get("people", [])))
+        return LastDelivery(row[0], row[1], row[2]), known
 
     # -- questions, votes, gaps (issue 6) -----------------------------------------------
 

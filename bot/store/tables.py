@@ -86,7 +86,7 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=1),
     Column("finished_at", UTCDateTime),
     Column("index_version", Integer),
-    Column("docs_json", Text),
+    Column("known_json", Text),  # {"docs": [...], "people": [...]} the index had
     Column("error", Text),
 )
 
