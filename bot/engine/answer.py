@@ -18,11 +18,8 @@ from bot.engine.extract import Entity, is_role_word
 from bot.engine.index import KnowledgeIndex
 from bot.engine.intents import Intent, classify
 from bot.engine.lexicon import (
-    CAUSAL_CUES,
     GENERIC_QUESTION_TERMS,
     MONTHS,
-    OBSTACLE_STRONG,
-    OBSTACLE_WEAK,
     QUESTION_WORDS,
     STOPWORDS_CAPS,
     WEEKDAYS,
@@ -90,13 +87,13 @@ class Answerer:
         people = self.ix.people()
         if not people:
             return None
-        choices = {fold(a): p.key for p in people for a in p.aliases}
-        hit = process.extractOne(q, list(choices), scorer=fuzz.ratio, score_cutoff=NAME_MATCH)
+        choices = self.ix.person_aliases
+        hit = process.extractOne(q, choices.keys(), scorer=fuzz.ratio, score_cutoff=NAME_MATCH)
         if hit:
             return self.ix.entities[choices[hit[0]]]
-        firsts = {fold(p.name.split()[0]): p.key for p in people if len(p.name.split()) > 1}
+        firsts = self.ix.first_names
         if " " not in q:
-            hit = process.extractOne(q, list(firsts), scorer=fuzz.ratio, score_cutoff=88)
+            hit = process.extractOne(q, firsts.keys(), scorer=fuzz.ratio, score_cutoff=88)
             if hit:
                 return self.ix.entities[firsts[hit[0]]]
         bare = re.sub(r"^(?:the|a|an) ", "", q)
@@ -210,8 +207,8 @@ class Answerer:
     def _name_known(self, name: str) -> bool:
         if name in self.ix.extraction.alias_index or self._is_covered(name):
             return True
-        aliases = [fold(a) for e in self.ix.entities.values() for a in e.aliases]
-        return process.extractOne(name, aliases, scorer=fuzz.ratio, score_cutoff=85) is not None
+        return process.extractOne(name, self.ix.all_aliases, scorer=fuzz.ratio,
+                                  score_cutoff=85) is not None
 
     def _ranked(self, question: str, intent: Intent) -> Answer:
         kind = intent.kind
@@ -269,10 +266,7 @@ class Answerer:
         return pool
 
     def _obstacle(self, i: int) -> float:
-        toks = [fold(w) for w in words(self.ix.sentences[i].text)]
-        strong = sum(t in OBSTACLE_STRONG for t in toks)
-        weak = sum(t in OBSTACLE_WEAK for t in toks)
-        return min(1.0, 0.5 * strong + 0.2 * weak)
+        return float(self.ix.obstacle[i])
 
     def _has_type(self, i: int, kind: str) -> bool:
         text = self.ix.sentences[i].text
@@ -292,8 +286,7 @@ class Answerer:
         if kind == "why_obstacle":
             return 0.3 * rel + 0.8 * self._obstacle(i) + attributed + 0.3 * section
         if kind == "why":
-            toks = {fold(w) for w in words(self.ix.sentences[i].text)}
-            causal = 0.2 if toks & CAUSAL_CUES or " to " in self.ix.sentences[i].text else 0.0
+            causal = 0.2 if self.ix.causal[i] else 0.0
             return rel + causal + attributed / 2
         typed = 0.3 if kind in ("when", "where", "how_much", "who_said") and self._has_type(
             i, kind) else 0.0
@@ -402,6 +395,12 @@ class Answerer:
                       suggestions=suggestions)
 
     def suggestions(self) -> list[str]:
+        cached = self.ix.stats.get("suggestions")
+        if cached is None:
+            cached = self.ix.stats["suggestions"] = self._suggestions()
+        return list(cached)
+
+    def _suggestions(self) -> list[str]:
         titles = [d.title for d in self.ix.documents[:3]]
         people = self.ix.people_names()[:3]
         out = titles + [f"try `who is {p}`" for p in people[:2]]

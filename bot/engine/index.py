@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import numpy as np
 from bot.engine.curation import Curation, load_curation
 from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
 from bot.engine.extract import Entity, Extraction, extract
-from bot.engine.lexicon import SYNONYMS
+from bot.engine.lexicon import CAUSAL_CUES, OBSTACLE_STRONG, OBSTACLE_WEAK, SYNONYMS
 from bot.engine.text import content_tokens, fold, stem
 from bot.models import Answer, Briefing
 
@@ -37,20 +39,43 @@ class KnowledgeIndex:
     sentence_kinds: list[set[str]]
     synonyms: dict[str, set[str]]
     section_heading: np.ndarray
+    obstacle: np.ndarray
+    causal: np.ndarray
     build_seconds: float = 0.0
     semantic: Any = None
     stats: dict[str, Any] = field(default_factory=dict)
 
     # -- lookups ------------------------------------------------------------------------
+    @cached_property
+    def person_aliases(self) -> dict[str, str]:
+        """Folded alias → person key, for fuzzy name lookup (built once per index)."""
+        return {fold(a): p.key for p in self.people() for a in p.aliases}
+
+    @cached_property
+    def first_names(self) -> dict[str, str]:
+        return {fold(p.name.split()[0]): p.key for p in self.people() if len(p.name.split()) > 1}
+
+    @cached_property
+    def all_aliases(self) -> list[str]:
+        return sorted({fold(a) for e in self.entities.values() for a in e.aliases})
+
     @property
     def entities(self) -> dict[str, Entity]:
         return self.extraction.entities
 
     def people(self) -> list[Entity]:
+        return self._people
+
+    @cached_property
+    def _people(self) -> list[Entity]:
         return [e for e in self.entities.values() if e.kind == "person"]
 
     def people_names(self) -> list[str]:
         """People by how often they are mentioned: autocomplete and suggestions."""
+        return self._people_names
+
+    @cached_property
+    def _people_names(self) -> list[str]:
         return [e.name for e in sorted(self.people(), key=lambda e: (-len(e.mentions), e.name))]
 
     def idf(self, term: str) -> float:
@@ -135,6 +160,28 @@ class KnowledgeIndex:
         return "\n".join(lines)
 
 
+def _word_pattern(vocab: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, vocab), key=len, reverse=True))
+                      + r")\b")
+
+
+_STRONG = _word_pattern(OBSTACLE_STRONG)
+_WEAK = _word_pattern(OBSTACLE_WEAK)
+_CAUSAL = _word_pattern(CAUSAL_CUES | {"to"})
+
+
+def cue_scores(sentences: list[Sentence]) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence: how strongly it states an obstacle (0..1), and whether it gives a cause."""
+    obstacle = np.zeros(len(sentences), dtype=np.float32)
+    causal = np.zeros(len(sentences), dtype=bool)
+    for s in sentences:
+        text = fold(s.text)
+        strong, weak = len(_STRONG.findall(text)), len(_WEAK.findall(text))
+        obstacle[s.idx] = min(1.0, 0.5 * strong + 0.2 * weak)
+        causal[s.idx] = bool(_CAUSAL.search(text))
+    return obstacle, causal
+
+
 def _apply_curation(curation: Curation, extraction: Extraction, sentences: list[Sentence],
                     answerable: np.ndarray) -> None:
     from bot.engine.extract import Entity
@@ -205,10 +252,11 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
                 heading = para.sentences[0]
             elif para.kind == "body":
                 section_heading[para.sentences] = heading
+    obstacle, causal = cue_scores(sentences)
     index = KnowledgeIndex(documents=documents, sentences=sentences, extraction=extraction,
                            curation=curation, tokens=tokens, ranker=ranker, df=df,
                            answerable=answerable, sentence_kinds=kinds, synonyms=synonyms,
-                           section_heading=section_heading)
+                           section_heading=section_heading, obstacle=obstacle, causal=causal)
     if semantic != "off":
         from bot.engine.semantic import load_semantic
 

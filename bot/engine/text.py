@@ -45,7 +45,10 @@ _BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9�
 
 def fold(text: str) -> str:
     """Case-, accent- and typography-insensitive form used for matching."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    text = text.translate(_FOLD)
+    if text.isascii():
+        return text.casefold()
+    text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
 
 
