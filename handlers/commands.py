@@ -47,6 +47,3 @@ async def who(req: CommandRequest, ctx: AppContext) -> Result:
 async def help_(req: CommandRequest, ctx: AppContext) -> Result:
     return usage_notice()
 
-
-async def reload_unavailable(req: CommandRequest, ctx: AppContext) -> Result:
-    raise UserFacingError("Reloading the seeds is not available yet on this server.")

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
-from handlers import briefing, commands, share
+from handlers import briefing, commands, reload, share
 from handlers.context import AppContext
 from handlers.errors import APOLOGY
 from handlers.intake import ShuttingDownError, intake_of
@@ -24,7 +24,7 @@ HANDLERS: dict[str, Handler] = {
     "help": commands.help_,
     "share": share.share,
     "brief": briefing.brief,
-    "reload": commands.reload_unavailable,
+    "reload": reload.reload,
 }
 
 

@@ -1,0 +1,47 @@
+"""`reload`: admins re-read the seeds while the bot keeps answering."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.engine.reload import reload_index
+from bot.errors import NotAllowedError, SeedError
+from bot.models import Notice, Result, UserError
+from handlers.context import AppContext
+from handlers.requests import CommandRequest
+
+log = logging.getLogger("briefbot.reload")
+
+
+def require_admin(req: CommandRequest, ctx: AppContext, action: str) -> None:
+    if req.platform == "cli" or ctx.is_admin(req.platform, req.user_id, req.platform_admin):
+        return
+    log.warning("refused %s for non-admin", action,
+                extra={"platform": req.platform, "user": req.user_id, "command": req.command})
+    raise NotAllowedError(f"Only admins can {action}.",
+                          hint="Ask an admin, or have your user added to BRIEFBOT_ADMINS.")
+
+
+async def reload(req: CommandRequest, ctx: AppContext) -> Result:
+    require_admin(req, ctx, "reload the seeds")
+    version = None
+    try:
+        if ctx.store is not None and hasattr(ctx.store, "bump_index_version"):
+            # validate first: a broken file must not announce a new version to the replicas
+            report = await reload_index(ctx.index, ctx.settings)
+            version = await ctx.store.bump_index_version(f"reload by {req.platform}")
+            ctx.index.version = version
+            report.version = version
+        else:
+            report = await reload_index(ctx.index, ctx.settings)
+    except SeedError as exc:
+        log.warning("reload refused: %s", exc.message)
+        return UserError(message=f"Reload failed, nothing changed: {exc.message}",
+                         hint=(exc.hint or "") + " The current index keeps serving.")
+    log.info("reloaded seeds", extra={"version": report.version, "seconds": report.seconds,
+                                      "added": len(report.added), "changed": len(report.changed),
+                                      "removed": len(report.removed)})
+    return Notice(title="Seeds reloaded", text="The new index is live.", lines=report.lines(),
+                  data={"version": report.version, "added": report.added,
+                        "changed": report.changed, "removed": report.removed,
+                        "people_added": report.people_added, "seconds": report.seconds})

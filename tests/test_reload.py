@@ -1,0 +1,105 @@
+"""Reload: admins only, bad input changes nothing, questions in flight never fail."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.engine.holder import IndexHolder
+from bot.engine.index import build_index
+from bot.models import Answer, Notice, UserError
+from bot.settings import Settings
+from handlers import CommandRequest, dispatch
+from handlers.context import AppContext
+
+ROOT = Path(__file__).resolve().parent.parent
+NEW_ARTICLE = (
+    "From: Ana Example\n\nJane Roe, a historian at Example University, said the treaty was "
+    "signed in Geneva in March.\n"
+)
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", folder)
+    return folder
+
+
+@pytest.fixture
+def live(seeds: Path, tmp_path: Path) -> AppContext:
+    settings = Settings(seeds_dir=seeds, data_dir=tmp_path, semantic="off",
+                        admins=["slack:UADMIN"], _env_file=None)
+    return AppContext(settings=settings, index=IndexHolder(build_index(seeds, "off"), 1))
+
+
+def req(user: str = "UADMIN", **kw) -> CommandRequest:
+    return CommandRequest(command="reload", platform="slack", user_id=user, **kw)
+
+
+async def test_admin_reload_adds_article_and_reports(live: AppContext, seeds: Path) -> None:
+    before = await dispatch(CommandRequest(command="ask", text="who is Jane Roe"), live)
+    assert isinstance(before, Answer) and before.abstained
+    (seeds / "treaty.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    result = await dispatch(req(), live)
+    assert isinstance(result, Notice)
+    assert result.data["added"] == ["treaty"] and "Jane Roe" in result.data["people_added"]
+    after = await dispatch(CommandRequest(command="ask", text="who is Jane Roe"), live)
+    assert "historian at Example University" in after.text
+    assert live.index.version == 2
+
+
+async def test_non_admin_is_refused_and_nothing_changes(live: AppContext, seeds: Path,
+                                                       caplog) -> None:
+    (seeds / "treaty.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    result = await dispatch(req(user="UOTHER"), live)
+    assert isinstance(result, UserError) and "Only admins can reload" in result.message
+    assert live.index.version == 1
+    assert any("non-admin" in r.message and getattr(r, "user", None) == "UOTHER"
+               for r in caplog.records)
+    platform_admin = await dispatch(req(user="UOTHER", platform_admin=True), live)
+    assert isinstance(platform_admin, Notice)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "why"),
+    [("empty.txt", b"", "empty"), ("photo.txt", b"\x89PNG\x00\x00", "binary"),
+     ("old.txt", "na\xefve".encode("latin-1"), "UTF-8"),
+     ("curation.yaml", b"hide: [unclosed\n", "YAML")],
+)
+async def test_bad_input_changes_nothing(live: AppContext, seeds: Path, name: str,
+                                         content: bytes, why: str) -> None:
+    old = live.index.current
+    (seeds / name).write_bytes(content)
+    result = await dispatch(req(), live)
+    assert isinstance(result, UserError)
+    assert name in result.message and why in result.message and "nothing changed" in result.message
+    assert live.index.current is old and live.index.version == 1
+
+
+async def test_missing_folder_changes_nothing(live: AppContext, seeds: Path) -> None:
+    shutil.rmtree(seeds)
+    result = await dispatch(req(), live)
+    assert isinstance(result, UserError) and "does not exist" in result.message
+    assert live.index.loaded
+
+
+async def test_questions_in_flight_never_fail_during_reloads(live: AppContext,
+                                                            seeds: Path) -> None:
+    (seeds / "treaty.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+
+    async def ask(i: int):
+        await asyncio.sleep(0)
+        q = ["who is Tertitskiy", "why might the deal fail", "where is the meeting planned"][i % 3]
+        return await dispatch(CommandRequest(command="ask", text=q), live)
+
+    tasks = [asyncio.create_task(ask(i)) for i in range(500)]
+    reloads = [asyncio.create_task(dispatch(req(), live)) for _ in range(2)]
+    results = await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
+    reports = await asyncio.wait_for(asyncio.gather(*reloads), timeout=60)
+    assert all(isinstance(r, Answer) and not r.abstained for r in results)
+    assert [type(r) for r in reports] == [Notice, Notice]
+    assert live.index.version == 3  # two reloads ran one after the other
