@@ -284,3 +284,10 @@ def test_compose_variables_exist_and_database_url_is_valid(monkeypatch, tmp_path
         pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"], pg["POSTGRES_DB"])
     assert settings.log_json is True
 
+
+
+def test_readme_configuration_table_matches_the_settings():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", section, flags=re.MULTILINE))
+    assert documented == SETTINGS_VARS
