@@ -16,7 +16,7 @@ from bot.observability import (
 )
 from bot.scheduler import start_scheduler
 from bot.serve import PlatformAdapter, install_signal_handlers
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
 from handlers.intake import intake_of
 
@@ -94,7 +94,11 @@ async def serve_until(
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # port taken, address not on this host: one line, not a trace
+            raise SettingsError(f"BRIEFBOT_HOST/BRIEFBOT_PORT: cannot listen on "
+                                f"{settings.host}:{settings.port}: {exc.strerror or exc}") from None
         log.info("listening on %s:%s", settings.host, settings.port)
         for adapter in adapters:
             await adapter.start()

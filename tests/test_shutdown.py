@@ -23,7 +23,7 @@ from bot.app import serve_until
 from bot.engine.holder import IndexHolder
 from bot.models import Briefing, Notice, Result
 from bot.serve import install_signal_handlers
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import open_store
 from handlers import AppContext, CommandRequest, dispatch
 from handlers.intake import SHUTTING_DOWN, Intake, intake_of
@@ -171,3 +171,13 @@ async def test_intake_drains_immediately_when_idle():
         assert intake.in_flight == 1
     intake.close()
     assert not intake.accepting and intake.in_flight == 0
+
+
+async def test_port_in_use_is_one_line_and_still_closes(app_ctx, events):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", app_ctx.settings.port))
+        taken.listen()
+        with pytest.raises(SettingsError, match=r"cannot listen on 127\.0\.0\.1:"):
+            await serve_until(app_ctx, [HttpAdapter(app_ctx, events)], asyncio.Event())
+    assert events == ["adapter stopped"]
+    assert app_ctx.store.engine.pool.checkedin() == 0
