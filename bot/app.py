@@ -125,15 +125,13 @@ async def shutdown(
     intake = intake_of(ctx)
     intake.close()
     log.info("shutting down", extra={"in_flight": intake.in_flight})
-    scheduler = ctx.extras.get("scheduler")  # bot.scheduler: a delivery in progress finishes
+    # The scheduler's delivery in progress gets the same grace, in parallel, before adapters.
+    scheduler = ctx.extras.pop("scheduler", None)
     stopping = [scheduler.stop(grace_s)] if scheduler is not None else []
     still_running, *_ = await asyncio.gather(intake.drain(grace_s), *stopping)
     if still_running:
         log.warning("stopping with commands still running",
                     extra={"in_flight": still_running, "grace_s": grace_s})
-    scheduler = ctx.extras.pop("scheduler", None)
-    if scheduler is not None:  # before the adapters: a briefing being posted may finish
-        await scheduler.stop(grace_s)
     for adapter in adapters:
         try:
             await asyncio.wait_for(adapter.stop(), ADAPTER_STOP_S)
