@@ -55,7 +55,7 @@ schema_version = Table(
 claims = Table(
     "claims",
     metadata,
-    Column("key", String(255), primary_key=True),
+    Column("key", Text, primary_key=True),
     Column("claimed_at", UTCDateTime, nullable=False),
 )
 
