@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from bot.admin import add_admin_routes, start_admin, stop_admin
 from bot.engine.holder import IndexHolder
 from bot.observability import (
     install_command_metrics,
@@ -62,6 +63,7 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
     app.router.add_get("/healthz", healthz)
     install_command_metrics()
     app.router.add_get("/metrics", metrics_handler(ctx))
+    add_admin_routes(app, ctx)  # POST /admin/reload, loopback only (`briefbot reload`)
     for adapter in adapters:
         adapter.attach_routes(app)
     return app
@@ -103,6 +105,7 @@ async def serve_until(
         for adapter in adapters:
             await adapter.start()
         start_scheduler(ctx, adapters)
+        start_admin(ctx)  # SIGHUP reload, follow other replicas' reloads, 90-day purge
         await stop.wait()
     finally:
         await shutdown(ctx, adapters, runner, grace_s=grace_s)
@@ -124,6 +127,7 @@ async def shutdown(
     """
     intake = intake_of(ctx)
     intake.close()
+    await stop_admin(ctx)
     log.info("shutting down", extra={"in_flight": intake.in_flight})
     # The scheduler's delivery in progress gets the same grace, in parallel, before adapters.
     scheduler = ctx.extras.pop("scheduler", None)

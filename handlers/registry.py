@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
-from handlers import briefing, commands, reload, share
+from handlers import briefing, commands, feedback, reload, share
 from handlers.context import AppContext
 from handlers.errors import APOLOGY
 from handlers.intake import ShuttingDownError, intake_of
@@ -19,12 +19,14 @@ log = logging.getLogger("briefbot.commands")
 Handler = Callable[[CommandRequest, AppContext], Awaitable[Result]]
 
 HANDLERS: dict[str, Handler] = {
-    "ask": commands.ask,
-    "who": commands.who,
+    "ask": feedback.recorded(commands.ask),  # questions are kept for /gaps
+    "who": feedback.recorded(commands.who),
     "help": commands.help_,
     "share": share.share,
     "brief": briefing.brief,
     "reload": reload.reload,
+    "vote": feedback.vote,
+    "gaps": feedback.gaps,
 }
 
 

@@ -329,6 +329,14 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(stmt)
 
+    async def question_for(self, answer_id: str) -> tuple[str, str, str | None] | None:
+        """(question, intent, citations_json) recorded for an answer, for a bare vote button."""
+        q = t.questions.c
+        stmt = (select(q.question, q.intent, q.citations_json)
+                .where(q.answer_id == answer_id).order_by(q.id.desc()).limit(1))
+        row = await self._first(stmt)
+        return None if row is None else (str(row[0]), str(row[1]), row[2])
+
     async def votes_for(self, answer_id: str) -> dict[int, int]:
         """{+1: ups, -1: downs} for one answer."""
         v = t.votes.c
