@@ -61,7 +61,7 @@ def register_secret(value: str | SecretStr | None) -> None:
 
 
 def register_settings_secrets(settings: Settings) -> None:
-    """Every SecretStr field of the settings, plus the database password."""
+    """Every SecretStr field of the settings (URL passwords are caught by pattern)."""
     for name in type(settings).model_fields:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
