@@ -137,6 +137,45 @@ def cmd_discord_sync(args: argparse.Namespace) -> int:
     return sync_commands_cli(_settings(args), guild_id=args.guild)
 
 
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Ask the server running on this host to reload (POST /admin/reload on its port)."""
+    import urllib.error
+    import urllib.request
+
+    settings = load_settings()
+    url = f"http://127.0.0.1:{settings.port}/admin/reload"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST", data=b""),
+                                    timeout=args.timeout) as resp:
+            body, status = json.loads(resp.read() or b"{}"), resp.status
+    except urllib.error.HTTPError as exc:
+        body, status = json.loads(exc.read() or b"{}"), exc.code
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"briefbot reload: no briefbot server answers on 127.0.0.1:{settings.port} "
+              f"({reason}); start one with `briefbot serve` (it reads the seeds at start).",
+              file=sys.stderr)
+        return 1
+    print(body.get("text") or f"HTTP {status}")
+    return 0 if status == 200 else 1
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    """The /gaps report, read straight from the store (no server needed)."""
+    from bot.store import open_store_url
+    from handlers.feedback import GAPS_SHOWN, gaps_notice
+
+    async def report() -> Notice:
+        store = await open_store_url(load_settings().resolved_database_url)
+        try:
+            return gaps_notice(await store.gaps(limit=args.limit or GAPS_SHOWN))
+        finally:
+            await store.close()
+
+    print(render_text(_run(report())))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefbot", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -179,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check settings, seeds, store and platform tokens")
     seeds(p)
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("reload", help="make the server running on this host re-read the seeds")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the report")
+    p.set_defaults(func=cmd_reload)
+
+    p = sub.add_parser("gaps", help="questions abstained on or voted down (from the store)")
+    p.add_argument("--limit", type=int, default=0, help="how many groups (default 20)")
+    p.set_defaults(func=cmd_gaps)
 
     p = sub.add_parser("discord-sync", help="register the slash commands with Discord")
     p.add_argument("--guild", metavar="ID", help="sync to one guild (instant) instead of globally")
