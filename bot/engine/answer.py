@@ -252,9 +252,11 @@ class Answerer:
         return self._compose(question, intent_name, lines)
 
     def _pool(self, scores: np.ndarray, kind: str) -> list[int]:
-        k = min(40, int((scores > 0).sum()))
-        top = np.argpartition(-scores, k - 1)[:k] if k else np.array([], dtype=int)
-        pool = [int(i) for i in top if scores[i] > 0]
+        nonzero = np.flatnonzero(scores > 0)
+        k = min(40, len(nonzero))
+        if k < len(nonzero):
+            nonzero = nonzero[np.argpartition(-scores[nonzero], k - 1)[:k]]
+        pool = [int(i) for i in nonzero]
         if kind == "why_obstacle" and pool:
             docs = {self.ix.sentences[i].doc for i in sorted(pool, key=lambda i: -scores[i])[:5]}
             for d in docs:
