@@ -6,6 +6,7 @@ both with the same aiohttp load generator (this process, which also runs the fak
 that answers auth.test). Prints requests/s, p50, p99 and errors for each, and the ratio.
 
     python bench/slack_load.py [--seconds 10] [--concurrency 100]
+    python bench/slack_load.py --breakdown   # where the time goes, layer by layer
 
 Targets: 0 errors, p99 <= 300 ms, briefbot >= 0.8x the bare app's requests/s.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import socket
@@ -97,7 +99,18 @@ def start_server(kind: str, port: int, api_url: str, log_path: Path) -> subproce
     else:
         cmd = [sys.executable, "-m", "bot", "serve", "--slack"]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=log_path.open("w"))
+                            stderr=log_path.open("w"),
+                            preexec_fn=functools.partial(pin, SERVER_CPU))
+
+
+SERVER_CPU, GENERATOR_CPU = 1, 0
+
+
+def pin(cpu: int) -> None:
+    """Give the server and the generator a core each (when there are two), so they don't
+    fight over one and both runs see the same split."""
+    if (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {cpu})
 
 
 async def wait_healthy(session: aiohttp.ClientSession, base: str, proc: subprocess.Popen,
@@ -125,6 +138,7 @@ class Figures:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    generator_cpu: float
 
     @property
     def rps(self) -> float:
@@ -137,7 +151,8 @@ class Figures:
 
     def line(self) -> str:
         return (f"{self.name:<10} {self.rps:8.0f} req/s   p50 {self.pct(50):6.1f} ms   "
-                f"p99 {self.pct(99):6.1f} ms   errors {self.errors}   ({self.requests} requests)")
+                f"p99 {self.pct(99):6.1f} ms   errors {self.errors}   ({self.requests} requests; "
+                f"load generator used {self.generator_cpu:.0%} of its core)")
 
 
 async def load(session: aiohttp.ClientSession, url: str, response_url: str, name: str,
@@ -171,10 +186,11 @@ async def load(session: aiohttp.ClientSession, url: str, response_url: str, name
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     latencies.clear()
     count = errors = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     deadline = started + seconds
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
-    return Figures(name, count, errors, time.perf_counter() - started, latencies)
+    elapsed = time.perf_counter() - started
+    return Figures(name, count, errors, elapsed, latencies, (time.process_time() - cpu) / elapsed)
 
 
 async def measure(kind: str, fake: FakeSlack, args: argparse.Namespace, tmp: Path) -> Figures:
@@ -208,7 +224,74 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}")
 
 
+# --- where the time goes (run with --breakdown) -------------------------------------------
+
+async def breakdown(rounds: int = 5, n: int = 600) -> None:
+    """Time per /ask inside slack-bolt's dispatch (no HTTP), adding one layer at a time."""
+    import logging
+
+    from pydantic import SecretStr
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_bolt.request.async_request import AsyncBoltRequest
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.app import build_context, make_adapters, make_web_app
+    from bot.observability import setup_logging
+    from bot.settings import Settings
+    from handlers.registry import HANDLERS
+
+    fake = await FakeSlack().start()
+    with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as devnull:  # noqa: ASYNC230
+        setup_logging("INFO", False, stream=devnull)  # production format, output discarded
+        settings = Settings(_env_file=None, semantic="off", data_dir=Path(tmp),
+                            slack_bot_token=SecretStr("xoxb-bench"), slack_app_token=None,
+                            slack_signing_secret=SecretStr(SECRET), slack_api_url=fake.api_url)
+        ctx = await build_context(settings)
+        [adapter] = make_adapters(ctx, slack=True, discord=False)
+        make_web_app(ctx, [adapter])  # installs the metrics hook, as in serve
+        bare = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=fake.api_url),
+                        signing_secret=SECRET, process_before_response=True)
+
+        @bare.command("/ask")
+        async def ask(ack) -> None:  # type: ignore[no-untyped-def]
+            await ack(text=BARE_SENTENCE, response_type="ephemeral")
+
+        answers = {q: ctx.index.current.answer(q) for q in QUESTIONS}
+        real, store = HANDLERS["ask"], ctx.store
+
+        async def precomputed(req, _ctx):  # type: ignore[no-untyped-def]
+            return answers[req.text]
+
+        steps = [  # (label, app, ask handler, store, log level)
+            ("bare slack-bolt, fixed ack", bare, real, store, logging.INFO),
+            ("+ adapter: request, dispatch, render", adapter.app, precomputed, None,
+             logging.WARNING),
+            ("+ the per-command log line", adapter.app, precomputed, None, logging.INFO),
+            ("+ the engine answering", adapter.app, real, None, logging.INFO),
+            ("+ the store recording the question", adapter.app, real, store, logging.INFO),
+        ]
+        best = [float("inf")] * len(steps)
+        for _ in range(rounds):
+            for k, (_, app, handler, st, level) in enumerate(steps):
+                HANDLERS["ask"], ctx.store = handler, st
+                logging.getLogger().setLevel(level)
+                bodies = [form(slash_payload("/ask", QUESTIONS[i % len(QUESTIONS)],
+                                             response_url=fake.response_url()))
+                          for i in range(n)]
+                started = time.perf_counter()
+                for body in bodies:
+                    headers = {k.lower(): v for k, v in signed_headers(SECRET, body).items()}
+                    await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+                best[k] = min(best[k], (time.perf_counter() - started) / n * 1e6)
+        HANDLERS["ask"], ctx.store = real, store
+        await ctx.store.close()
+    await fake.close()
+    for (label, *_), us in zip(steps, best, strict=True):
+        print(f"{label:<40} {us:7.0f} µs per request")
+
+
 async def main(args: argparse.Namespace) -> int:
+    pin(GENERATOR_CPU)
     print(f"machine: {machine()}")
     print(f"{args.concurrency} concurrent signed /ask requests over HTTP for {args.seconds:.0f} s "
           "each, loopback; servers in their own processes")
@@ -235,4 +318,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=100)
-    raise SystemExit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument("--breakdown", action="store_true",
+                        help="instead: time per request inside slack-bolt, layer by layer")
+    options = parser.parse_args()
+    if options.breakdown:
+        print(f"machine: {machine()}\nTime per signed /ask inside slack-bolt's dispatch, "
+              "one at a time, no HTTP, best of 5 rounds of 600:")
+        asyncio.run(breakdown())
+        raise SystemExit(0)
+    raise SystemExit(asyncio.run(main(options)))

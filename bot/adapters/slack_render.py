@@ -34,7 +34,7 @@ Block = dict[str, Any]
 def escape(text: str) -> str:
     """Make arbitrary text inert in mrkdwn: no links, no mentions, no broadcasts."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("@" + WORD_JOINER, text)
+    return _BROADCAST.sub("@" + WORD_JOINER, text) if "@" in text else text
 
 
 def _cut(text: str, limit: int) -> int:
