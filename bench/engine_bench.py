@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import FIRST, LAST, generate  # noqa: E402
+from corpus import FIRST, LAST, generate
 
-from bot.engine.index import build_index  # noqa: E402
+from bot.engine.index import build_index
 
 SEED_QUESTIONS = [
     "who is Tertitskiy", "who is Rüdiger Frank", "who is Sergei Shoigu?", "why might the deal fail",

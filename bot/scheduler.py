@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from bot.models import Briefing
+from bot.observability import briefing_failed, briefing_sent
 from bot.schedule import LATE_WINDOW, due_date
 from bot.serve import DeliveryError, PlatformAdapter
 from bot.store.store import DEFAULT_LEASE, Known, Subscription
@@ -135,6 +136,7 @@ class Scheduler:
         except Exception as exc:
             log.exception("briefing could not be composed", extra=where)
             await store.record_delivery(*key, "failed", f"compose: {exc}")
+            briefing_failed(sub.platform)
             return Outcome(*key, "failed", 0)
         attempt, error = 0, ""
         while attempt < self.retries:
@@ -161,8 +163,10 @@ class Scheduler:
             await store.record_delivery(*key, "sent", index_version=version,
                                         known=known, now=self.ctx.clock())
             log.info("briefing posted", extra={**where, "attempts": attempt})
+            briefing_sent(sub.platform)
             return Outcome(*key, "sent", attempt)
         await store.record_delivery(*key, "failed", error, now=self.ctx.clock())
+        briefing_failed(sub.platform)
         log.error("briefing failed; this day is skipped",
                   extra={**where, "attempts": attempt, "error": error})
         return Outcome(*key, "failed", attempt)
