@@ -76,6 +76,10 @@ async def run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
         from bot.adapters.discord import discord_token
 
         discord_token(settings)
+    if slack:  # likewise for SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET / SLACK_APP_TOKEN
+        from bot.adapters.slack import slack_settings
+
+        slack_settings(settings)
     stop = asyncio.Event()
     install_signal_handlers(stop)
     ctx = await build_context(settings)

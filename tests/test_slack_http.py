@@ -125,32 +125,36 @@ async def test_retried_delivery_posts_once(http, fake):
     assert len(fake.calls_to("users.info")) == 2
 
 
-async def test_slow_command_acks_then_answers_via_response_url(http, fake):
-    fake.users["U1"] = {"is_admin": True}
+@pytest.fixture
+def reload_probe():
+    """/reload answered by a probe that records the admin flag the adapter passed."""
     seen: list[bool] = []
 
-    async def reload(req, ctx):
+    async def probe(req, ctx):
         seen.append(req.platform_admin)
         return Notice(title="Reloaded", text="3 documents")
 
     original = HANDLERS["reload"]
-    HANDLERS["reload"] = reload
-    try:
-        ack = await (await slash(http, fake, "/reload", "")).json()
-        assert "Working on" in ack["text"]
-        _, message = await fake.wait_for(lambda: fake.responses and fake.responses[-1])
-    finally:
-        HANDLERS["reload"] = original
+    HANDLERS["reload"] = probe
+    yield seen
+    HANDLERS["reload"] = original
+
+
+async def test_slow_command_acks_then_answers_via_response_url(http, fake, reload_probe):
+    fake.users["U1"] = {"is_admin": True}
+    ack = await (await slash(http, fake, "/reload", "")).json()
+    assert "Working on" in ack["text"]
+    _, message = await fake.wait_for(lambda: fake.responses and fake.responses[-1])
     assert message["response_type"] == "ephemeral" and "Reloaded" in message["text"]
-    assert seen == [True]
+    assert reload_probe == [True]
     assert fake.calls_to("users.info")[0].args["user"] == "U1"
 
 
-async def test_users_info_failure_means_not_admin(http, fake):
+async def test_users_info_failure_means_not_admin(http, fake, reload_probe):
     fake.script("users.info", "user_not_found")
     await slash(http, fake, "/reload", "")
     _, message = await fake.wait_for(lambda: fake.responses and fake.responses[-1])
-    assert "not available" in message["text"]
+    assert "Reloaded" in message["text"] and reload_probe == [False]
 
 
 async def test_share_posts_once_as_the_bot(http, fake):

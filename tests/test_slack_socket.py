@@ -10,7 +10,9 @@ from pydantic import SecretStr
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack_render import SHARE_ACTION
 from tests.fake_slack import FakeSlack, block_action_payload, slash_payload
-from tests.test_slack_http import QUESTION, button, slack_ctx
+from tests.test_slack_http import QUESTION, button, reload_probe, slack_ctx
+
+__all__ = ["reload_probe"]  # a fixture shared with the HTTP tests
 
 
 @pytest.fixture
@@ -44,14 +46,15 @@ async def test_ask_is_answered_in_the_ack(socket_bot, fake):
     assert fake.responses == []
 
 
-async def test_slow_command_is_acked_then_answered_via_response_url(socket_bot, fake):
+async def test_slow_command_is_acked_then_answered_via_response_url(socket_bot, fake,
+                                                                   reload_probe):
     envelope = await fake.push("slash_commands", slash_payload(
         "/reload", "", response_url=fake.response_url("slow")))
     ack = await fake.ack_for(envelope)
     assert "Working on" in ack["payload"]["text"]
     key, message = await fake.wait_for(lambda: fake.responses and fake.responses[-1])
     assert key == "slow" and message["response_type"] == "ephemeral"
-    assert "not available" in message["text"]
+    assert "Reloaded" in message["text"] and reload_probe == [False]
     assert fake.calls_to("users.info")
 
 

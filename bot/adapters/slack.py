@@ -39,7 +39,7 @@ from bot.adapters.slack_render import (
 )
 from bot.models import Answer, Briefing, Result, UserError
 from bot.serve import DeliveryError
-from bot.settings import SettingsError
+from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
 from handlers.registry import dispatch
 from handlers.requests import CommandRequest
@@ -169,6 +169,28 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value().strip() or None if value is not None else None
 
 
+def slack_settings(settings: Settings) -> dict[str, Any]:
+    """The adapter's arguments from the settings, or SettingsError naming the variable.
+
+    Called by `serve` before the index loads too, so a typo stops start-up at once.
+    """
+    bot_token, secret = _secret(settings.slack_bot_token), _secret(settings.slack_signing_secret)
+    app_token = _secret(settings.slack_app_token)
+    if not bot_token:
+        raise SettingsError("SLACK_BOT_TOKEN: required for serve --slack; the Bot User "
+                            "OAuth Token from your app's OAuth & Permissions page (xoxb-…)")
+    if not bot_token.startswith("xoxb-"):
+        raise SettingsError("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SettingsError("SLACK_APP_TOKEN: must be an app-level token starting with "
+                            "xapp- (Basic Information → App-Level Tokens, connections:write)")
+    if app_token is None and not secret:
+        raise SettingsError("SLACK_SIGNING_SECRET: required in HTTP mode (no SLACK_APP_TOKEN)"
+                            "; copy it from your app's Basic Information page")
+    return {"bot_token": bot_token, "signing_secret": secret, "app_token": app_token,
+            "api_url": settings.slack_api_url}
+
+
 class SlackAdapter:
     """PlatformAdapter for Slack (see bot.serve)."""
 
@@ -185,6 +207,7 @@ class SlackAdapter:
                             AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
         )
         self.app = AsyncApp(
+            name="briefbot",
             client=self.client,
             signing_secret=signing_secret or "",
             request_verification_enabled=app_token is None,
@@ -197,22 +220,7 @@ class SlackAdapter:
     @classmethod
     def from_settings(cls, ctx: AppContext) -> SlackAdapter:
         """Check the Slack settings; a missing or malformed one raises SettingsError."""
-        s = ctx.settings
-        bot_token, secret = _secret(s.slack_bot_token), _secret(s.slack_signing_secret)
-        app_token = _secret(s.slack_app_token)
-        if not bot_token:
-            raise SettingsError("SLACK_BOT_TOKEN: required for serve --slack; the Bot User "
-                                "OAuth Token from your app's OAuth & Permissions page (xoxb-…)")
-        if not bot_token.startswith("xoxb-"):
-            raise SettingsError("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
-        if app_token is not None and not app_token.startswith("xapp-"):
-            raise SettingsError("SLACK_APP_TOKEN: must be an app-level token starting with "
-                                "xapp- (Basic Information → App-Level Tokens, connections:write)")
-        if app_token is None and not secret:
-            raise SettingsError("SLACK_SIGNING_SECRET: required in HTTP mode (no SLACK_APP_TOKEN)"
-                                "; copy it from your app's Basic Information page")
-        return cls(ctx, bot_token=bot_token, signing_secret=secret, app_token=app_token,
-                   api_url=s.slack_api_url)
+        return cls(ctx, **slack_settings(ctx.settings))
 
     def _register(self) -> None:
         self.app.middleware(SkipRetries())
