@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from bot.serve import DeliveryError
 from bot.settings import SettingsError
 from handlers.context import AppContext
 from handlers.registry import HANDLERS
+from handlers.requests import CommandRequest
 from tests.fake_slack import (
     FakeSlack,
     block_action_payload,
@@ -80,6 +83,20 @@ async def click(client: TestClient, fake: FakeSlack, button: dict[str, Any], **k
     return await post(client, form({"payload": json.dumps(payload)}), **kw)
 
 
+@contextmanager
+def handler(name: str, fn: Any) -> Iterator[None]:
+    """Answer command `name` with a test handler for the duration of the block."""
+    original = HANDLERS.get(name)
+    HANDLERS[name] = fn
+    try:
+        yield
+    finally:
+        if original is None:
+            HANDLERS.pop(name, None)
+        else:
+            HANDLERS[name] = original
+
+
 def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
     actions = next(b for b in message["blocks"] if b["type"] == "actions")
     return next(e for e in actions["elements"] if e["action_id"] == action_id)
@@ -134,10 +151,8 @@ def reload_probe():
         seen.append(req.platform_admin)
         return Notice(title="Reloaded", text="3 documents")
 
-    original = HANDLERS["reload"]
-    HANDLERS["reload"] = probe
-    yield seen
-    HANDLERS["reload"] = original
+    with handler("reload", probe):
+        yield seen
 
 
 async def test_slow_command_acks_then_answers_via_response_url(http, fake, reload_probe):
@@ -180,11 +195,35 @@ async def test_share_into_channel_without_the_bot_explains_invite(http, fake):
     assert "/invite @briefbot" in message["text"]
 
 
-async def test_vote_click_is_dispatched_and_answered_privately(http, fake):
-    answer = await (await slash(http, fake, "/ask", QUESTION)).json()
-    await click(http, fake, button(answer, "briefbot_vote_up"))
-    _, message = await fake.wait_for(lambda: fake.responses and fake.responses[-1])
+async def test_vote_click_dispatches_vote_with_the_answer(http, fake):
+    votes: list[CommandRequest] = []
+
+    async def probe(req, ctx):
+        votes.append(req)
+        return Notice(text="Thanks for the feedback.")
+
+    with handler("vote", probe):
+        answer = await (await slash(http, fake, "/ask", QUESTION)).json()
+        await click(http, fake, button(answer, "briefbot_vote_down"))
+        _, message = await fake.wait_for(lambda: fake.responses and fake.responses[-1])
     assert message["response_type"] == "ephemeral" and message["replace_original"] is False
+    [vote] = votes
+    share = json.loads(button(answer, SHARE_ACTION)["value"])
+    assert vote.text == "down" and vote.user_id == "U1" and vote.channel_id == "C1"
+    assert vote.options["answer_id"] == share["id"] and vote.options["question"] == QUESTION
+    assert vote.options["intent"]
+    assert all({"document", "paragraph"} <= set(c)
+               for c in json.loads(vote.options["citations"]))
+
+
+async def test_public_notice_is_shown_in_channel(http, fake):
+    async def public(req, ctx):
+        return Notice(text="Daily briefing at 08:30 Europe/Berlin for this channel.",
+                      public=True)
+
+    with handler("brief", public):
+        message = await (await slash(http, fake, "/brief", "status")).json()
+    assert message["response_type"] == "in_channel"
 
 
 async def test_seed_with_pings_is_shown_harmlessly(settings, fake, tmp_path):

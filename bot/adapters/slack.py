@@ -37,7 +37,7 @@ from bot.adapters.slack_render import (
     VOTE_UP_ACTION,
     render,
 )
-from bot.models import Answer, Briefing, Result, UserError
+from bot.models import Answer, Briefing, Notice, Result, UserError
 from bot.serve import DeliveryError
 from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
@@ -45,6 +45,17 @@ from handlers.registry import dispatch
 from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.slack")
+
+
+class _SameTokenWarning(logging.Filter):
+    """slack-bolt warns "`token` will be unused" whenever SLACK_BOT_TOKEN is in the
+    environment and a client is given; our client carries that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
 
 COMMANDS = ("ask", "who", "brief", "reload", "gaps")
 SLOW_COMMANDS = frozenset({"reload", "gaps"})
@@ -133,6 +144,11 @@ def vote_request(body: dict[str, Any], action: dict[str, Any]) -> CommandRequest
                  "intent": str(data.get("i", "")), "citations": json.dumps(cites)},
         **_action_base(body),
     )
+
+
+def response_type(result: Result) -> str:
+    """Private to the asker, unless the handler says everyone should see it."""
+    return "in_channel" if isinstance(result, Notice) and result.public else "ephemeral"
 
 
 def explain_api_error(code: str) -> str:
@@ -305,7 +321,7 @@ class SlackAdapter:
             self._later(self._finish_slow_command(body, respond, client))
             return
         result = await dispatch(command_request(body), self.ctx)
-        await ack(response_type="ephemeral", **render(result))
+        await ack(response_type=response_type(result), **render(result))
 
     async def _finish_slow_command(self, body: dict[str, Any], respond: AsyncRespond,
                                    client: AsyncWebClient) -> None:
@@ -365,7 +381,7 @@ class SlackAdapter:
     async def _reply(self, respond: AsyncRespond, result: Result) -> None:
         """A private message through response_url; failures are logged (nobody to tell)."""
         try:
-            response = await respond(response_type="ephemeral", replace_original=False,
+            response = await respond(response_type=response_type(result), replace_original=False,
                                      **render(result))
         except NETWORK_ERRORS as exc:
             log.warning("slack: response_url failed: %r", exc)
