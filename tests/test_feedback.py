@@ -228,3 +228,23 @@ async def test_two_replicas_sharing_a_store_converge(seeds: Path, tmp_path: Path
             await poller.stop()
         await store_a.close()
         await store_b.close()
+
+
+async def test_sighup_reloads_the_seeds(seeds: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from bot.admin import start_admin, stop_admin
+
+    ctx = live_ctx(seeds, tmp_path)
+    start_admin(ctx)
+    try:
+        (seeds / "treaty.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(500):  # bounded: 10 s at most
+            if ctx.index.version == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert ctx.index.version == 2
+    finally:
+        await stop_admin(ctx)
