@@ -234,6 +234,8 @@ def setup_logging(
     root.addHandler(handler)
     if root.level > numeric:
         root.setLevel(numeric)
+    # our own namespace follows the level asked for, whatever a library set on it before
+    logging.getLogger("briefbot").setLevel(numeric)
     return handler
 
 

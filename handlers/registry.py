@@ -76,14 +76,17 @@ async def dispatch(req: CommandRequest, ctx: AppContext) -> Result:
         result = UserError(message=APOLOGY)
         outcome, intent = "error", "-"
     latency_ms = (time.perf_counter() - started) * 1000
-    for hook in _after_hooks:
-        hook(req, result, outcome, latency_ms)
     log.info(
         "command",
         extra={"platform": req.platform, "command": req.command, "intent": intent,
                "latency_ms": round(latency_ms, 2), "outcome": outcome,
                "request_id": req.request_id},
     )
+    for hook in _after_hooks:
+        try:
+            hook(req, result, outcome, latency_ms)
+        except Exception:  # an observer must never turn an answer into an error
+            log.exception("after-hook failed", extra={"request_id": req.request_id})
     return result
 
 
