@@ -253,9 +253,16 @@ class SlackAdapter:
         Not slack-bolt's lazy listeners: they deep-copy the whole request for every command,
         which cost more than answering the question (see README, Slack benchmark).
         """
-        task = asyncio.create_task(work)
+        task = asyncio.create_task(self._logged(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("slack: work after the ack failed")
 
     # --- PlatformAdapter ----------------------------------------------------------------
 
