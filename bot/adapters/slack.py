@@ -386,7 +386,7 @@ class SlackAdapter:
             return False
 
     async def _reply(self, respond: AsyncRespond, result: Result) -> None:
-        """A private message through response_url; failures are logged (nobody to tell)."""
+        """Answer through response_url (private unless public); failures are only logged."""
         try:
             response = await respond(response_type=response_type(result), replace_original=False,
                                      **render(result))
