@@ -21,10 +21,7 @@ from bot.settings import Settings, SettingsError, load_settings
 
 def result_to_json(result: Result) -> dict[str, Any]:
     """The CLI's JSON contract: text, abstained, intent, citations (+ extra fields)."""
-    if isinstance(result, Answer):
-        data = result.model_dump(mode="json")
-        return data
-    if isinstance(result, Briefing):
+    if isinstance(result, Answer | Briefing):
         return result.model_dump(mode="json")
     if isinstance(result, Notice):
         return {"text": render_text(result), "abstained": False, "intent": "usage",

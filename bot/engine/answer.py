@@ -239,8 +239,9 @@ class Answerer:
             return self._abstain(question, kind, "The articles don't cover that.")
         pool = self._pool(scores, kind)
         best = float(scores[pool].max()) or 1.0
-        ranked = sorted(pool, key=lambda i: -self._score(i, scores[i] / best, kind))
-        chosen = self._choose(ranked, scores, best, kind)
+        final = {i: self._score(i, scores[i] / best, kind) for i in pool}
+        ranked = sorted(pool, key=lambda i: -final[i])
+        chosen = self._choose(ranked, final, kind)
         if not chosen:
             return self._abstain(question, kind, self._missing_type(kind))
         coverage = self._coverage(content, chosen)
@@ -294,7 +295,7 @@ class Answerer:
             i, kind) else 0.0
         return rel + typed + 0.1 * section
 
-    def _choose(self, ranked: list[int], scores: np.ndarray, best: float, kind: str) -> list[int]:
+    def _choose(self, ranked: list[int], final: dict[int, float], kind: str) -> list[int]:
         many = kind in ("why_obstacle",)
         limit = 7 if many else 3
         floor = 0.3 if many else 0.6
@@ -303,7 +304,7 @@ class Answerer:
         top_score = None
         for i in ranked:
             s = self.ix.sentences[i]
-            score = self._score(i, scores[i] / best, kind)
+            score = final[i]
             top_score = score if top_score is None else top_score
             if score < floor * top_score or len(chosen) >= limit:
                 break
