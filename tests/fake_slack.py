@@ -1,7 +1,8 @@
 """A fake Slack on 127.0.0.1 for the adapter tests and the bench.
 
 - Web API at `api_url` (`/api/<method>`): records every call (method, args, token) and answers
-  like Slack; `script(method, ...)` queues errors (e.g. 429 with Retry-After, not_in_channel).
+  like Slack; `script(method, ...)` queues errors (e.g. 429 with Retry-After, not_in_channel);
+  `channel(id, ...)` sets what conversations.info says (member, private, archived, not found).
 - Socket Mode: apps.connections.open returns `ws_url`; the websocket sends `hello`,
   `push()` sends envelopes, and the acks the bot sends back are recorded.
 - response_url receiver at `response_url(key)`, recording what the bot posts there.
@@ -45,6 +46,8 @@ class FakeSlack:
         self.acks: list[dict[str, Any]] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any] | None] = {}  # see channel(); None: not found
+        self.scopes: list[str] | None = None  # when set, sent as X-OAuth-Scopes like Slack
         self._scripted: dict[str, list[Scripted]] = {}
         self._sockets: set[web.WebSocketResponse] = set()
         self._connected = asyncio.Event()
@@ -88,10 +91,21 @@ class FakeSlack:
     # --- scripting and inspection -----------------------------------------------------
 
     def script(self, method: str, error: str | None = None, *, status: int = 200,
-               headers: dict[str, str] | None = None) -> None:
-        """Queue one answer for the next call of `method` (an error, a 429...)."""
-        body = {"ok": False, "error": error or "ratelimited"}
+               headers: dict[str, str] | None = None, **fields: Any) -> None:
+        """Queue one answer for the next call of `method` (an error, a 429...); `fields` go
+        into the body too (missing_scope's `needed`, say)."""
+        body = {"ok": False, "error": error or "ratelimited", **fields}
         self._scripted.setdefault(method, []).append(Scripted(status, body, headers or {}))
+
+    def channel(self, channel_id: str, *, found: bool = True, member: bool = True,
+                private: bool = False, archived: bool = False) -> None:
+        """What conversations.info says about a channel (unlisted ones: public, bot a member).
+
+        `found=False` answers channel_not_found, as Slack does for a private channel the bot
+        is not in.
+        """
+        self.channels[channel_id] = {"is_member": member, "is_private": private,
+                                     "is_archived": archived} if found else None
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]
@@ -122,10 +136,15 @@ class FakeSlack:
         token = auth.removeprefix("Bearer ") or args.get("token")
         await self._record(self.calls, ApiCall(method, args, token))
         queued = self._scripted.get(method)
+        scopes = {"X-OAuth-Scopes": ",".join(self.scopes)} if self.scopes is not None else {}
         if queued:
             s = queued.pop(0)
-            return web.json_response(s.body, status=s.status, headers=s.headers)
-        return web.json_response({"ok": True, **self._answer(method, args)})
+            return web.json_response(s.body, status=s.status, headers={**scopes, **s.headers})
+        channel = str(args.get("channel", ""))
+        if method == "conversations.info" and channel in self.channels \
+                and self.channels[channel] is None:
+            return web.json_response({"ok": False, "error": "channel_not_found"}, headers=scopes)
+        return web.json_response({"ok": True, **self._answer(method, args)}, headers=scopes)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -137,6 +156,12 @@ class FakeSlack:
             user_id = str(args.get("user", ""))
             return {"user": {"id": user_id, "name": user_id.lower(), "is_admin": False,
                              "is_owner": False, **self.users.get(user_id, {})}}
+        if method == "conversations.info":
+            channel_id = str(args.get("channel", ""))
+            return {"channel": {"id": channel_id, "name": "general", "is_channel": True,
+                                "is_group": False, "is_im": False, "is_mpim": False,
+                                "is_private": False, "is_archived": False, "is_member": True,
+                                **(self.channels.get(channel_id) or {})}}
         if method in {"chat.postMessage", "chat.postEphemeral"}:
             ts = f"{time.time():.6f}"
             return {"channel": args.get("channel"), "ts": ts, "message_ts": ts}

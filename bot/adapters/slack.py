@@ -305,6 +305,45 @@ class SlackAdapter:
         except NETWORK_ERRORS as exc:
             raise DeliveryError(f"Slack unreachable: {exc!r}") from exc
 
+    async def check_channel(self, channel_id: str) -> str | None:
+        """Why the daily briefing could not be posted in a channel, if Slack says (subscribe).
+
+        conversations.info gives membership and archival. With chat:write.public the bot may
+        post in a public channel it has not joined; a private channel or group DM needs it
+        invited. Slack unreachable or any other error gives no verdict (None): a blip must not
+        block a subscription, and a real refusal is logged by the scheduler later.
+        """
+        try:
+            response = await self.client.conversations_info(channel=channel_id)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            if code in PERMANENT_ERRORS:
+                return explain_api_error(code)
+            if code == "missing_scope":
+                needed = exc.response.get("needed") or "channels:read"
+                return (f"briefbot cannot check whether it may post here: its Slack app lacks "
+                        f"the `{needed}` scope. A Slack admin should add it (OAuth & Permissions"
+                        f" → Bot Token Scopes, or update the app from slack/manifest.yml) and "
+                        f"reinstall the app; then try again.")
+            log.warning("slack: conversations.info failed; subscribing without a channel check",
+                        extra={"error": code, "channel": channel_id})
+            return None
+        except NETWORK_ERRORS as exc:
+            log.warning("slack: conversations.info failed (%r); subscribing without a channel "
+                        "check", exc, extra={"channel": channel_id})
+            return None
+        channel = response.get("channel") or {}
+        if channel.get("is_archived"):
+            return explain_api_error("is_archived")
+        if channel.get("is_member") or channel.get("is_im"):  # an IM it can see is its own
+            return None
+        private = any(channel.get(k) for k in ("is_private", "is_group", "is_mpim"))
+        granted = response.headers.get("x-oauth-scopes")  # Slack lists the token's scopes
+        scopes = None if granted is None else {s.strip() for s in granted.split(",")}
+        if not private and (scopes is None or "chat:write.public" in scopes):
+            return None
+        return explain_api_error("not_in_channel")
+
     # --- listeners ----------------------------------------------------------------------
 
     async def _check_token(self) -> None:
