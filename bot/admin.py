@@ -24,6 +24,7 @@ from bot.errors import SeedError
 from bot.models import Notice, Result
 from bot.render.text import render_text
 from handlers.context import AppContext
+from handlers.question_log import question_log_of
 from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.admin")
@@ -137,6 +138,9 @@ class IndexVersionPoller:
         if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
             return
         self._purged_at = now
+        questions = question_log_of(self.ctx)
+        if questions is not None:  # what is still queued was asked before now: purge it too
+            await questions.flush()
         removed = await self.ctx.store.purge_older_than(RETENTION_DAYS)
         if removed:
             log.info("purged %d questions, votes and keys older than %d days", removed,

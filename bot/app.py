@@ -20,6 +20,7 @@ from bot.serve import PlatformAdapter, install_signal_handlers
 from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
 from handlers.intake import intake_of
+from handlers.question_log import question_log_of
 
 log = logging.getLogger("briefbot.app")
 
@@ -147,6 +148,12 @@ async def shutdown(
             log.exception("adapter did not stop cleanly", extra={"adapter": adapter.name})
     if runner is not None:
         await runner.cleanup()
+    questions = question_log_of(ctx)
+    if questions is not None:  # questions asked up to now reach the store before it closes
+        try:
+            await questions.close()
+        except Exception:
+            log.exception("question log did not close cleanly")
     if ctx.store is not None:
         try:
             await ctx.store.close()

@@ -15,6 +15,7 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.models import Answer, Notice, Result
 from handlers.context import AppContext
+from handlers.question_log import AskedQuestion, question_log_of
 from handlers.reload import require_admin
 from handlers.requests import CommandRequest
 
@@ -51,6 +52,7 @@ async def vote(req: CommandRequest, ctx: AppContext) -> Result:
     intent = req.options.get("intent", "").strip()
     citations = req.options.get("citations") or None
     if not question and hasattr(store, "question_for"):  # the button carried only the id
+        await flush_questions(ctx)
         known = await store.question_for(answer_id)
         if known is not None:
             question, intent, citations = known
@@ -81,16 +83,18 @@ def gaps_notice(groups: Sequence[Any]) -> Notice:
 async def gaps(req: CommandRequest, ctx: AppContext) -> Result:
     """Admins: abstained and 👎 questions, grouped and counted, newest first, no names."""
     require_admin(req, ctx, "see the gaps")
-    return gaps_notice(await _store(ctx, "/gaps").gaps(limit=GAPS_SHOWN))
+    store = _store(ctx, "/gaps")
+    await flush_questions(ctx)
+    return gaps_notice(await store.gaps(limit=GAPS_SHOWN))
 
 
 def recorded(handler: Handler) -> Handler:
-    """Wrap ask/who so each Answer's question is stored for /gaps."""
+    """Wrap ask/who so each Answer's question is kept for /gaps (queued, not awaited)."""
 
     async def run(req: CommandRequest, ctx: AppContext) -> Result:
         result = await handler(req, ctx)
-        if isinstance(result, Answer) and ctx.store is not None:
-            await record_question(ctx, req.platform, result)
+        if isinstance(result, Answer):
+            record_question(ctx, req.platform, result)
         return result
 
     run.__name__ = getattr(handler, "__name__", "handler")
@@ -98,12 +102,19 @@ def recorded(handler: Handler) -> Handler:
     return run
 
 
-async def record_question(ctx: AppContext, platform: str, answer: Answer) -> None:
-    """Store an answer's question (as typed, never who asked); a failure only logs."""
-    try:
-        citations = json.dumps([{"document": c.document, "paragraph": c.paragraph}
-                                for c in answer.citations])
-        await ctx.store.record_question(platform, answer.question, answer.intent,
-                                        answer.abstained, answer.answer_id, citations)
-    except Exception:
-        log.exception("could not record the question", extra={"answer_id": answer.answer_id})
+def record_question(ctx: AppContext, platform: str, answer: Answer) -> None:
+    """Queue an answer's question (as typed, never who asked) for the store."""
+    questions = question_log_of(ctx)
+    if questions is None:
+        return
+    citations = json.dumps([{"document": c.document, "paragraph": c.paragraph}
+                            for c in answer.citations])
+    questions.add(AskedQuestion(platform, answer.question, answer.intent, answer.abstained,
+                                answer.answer_id, citations, ctx.store.clock()))
+
+
+async def flush_questions(ctx: AppContext) -> None:
+    """Store the questions still queued, before reading questions back."""
+    questions = question_log_of(ctx)
+    if questions is not None:
+        await questions.flush()

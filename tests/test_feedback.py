@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.store import Store, open_store_url
 from handlers import CommandRequest, dispatch
 from handlers.context import AppContext
+from handlers.feedback import flush_questions
 from tests.fake_discord import FakeDiscord, Member
 from tests.fake_slack import FakeSlack
 from tests.test_discord_adapter import ask as discord_ask
@@ -98,6 +99,7 @@ async def test_old_questions_are_purged(sctx: AppContext, store: Store) -> None:
 async def test_briefbot_gaps_prints_the_report(sctx: AppContext, store: Store, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     await dispatch(CommandRequest(command="ask", text=UNANSWERABLE, platform="discord"), sctx)
+    await flush_questions(sctx)  # `serve` writes within milliseconds; the CLI is another process
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bb.db'}")
     assert await asyncio.to_thread(main, ["gaps"]) == 0
     assert "1× “what is the price of tea on mars” — abstained" in capsys.readouterr().out

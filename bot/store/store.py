@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from sqlalchemy import Insert, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.schedule import DailyTime
 from bot.store import tables as t
+
+if TYPE_CHECKING:
+    from handlers.question_log import AskedQuestion
 
 DEFAULT_LEASE = timedelta(minutes=2)
 
@@ -294,13 +297,22 @@ class Store:
         citations_json: str | None,
     ) -> None:
         """Store the question exactly as typed; never who asked it."""
-        stmt = t.questions.insert().values(
-            platform=platform, question=question, normalized=normalize_question(question),
-            intent=intent, abstained=abstained, answer_id=answer_id,
-            citations_json=citations_json, created_at=self.clock(),
-        )
+        from handlers.question_log import AskedQuestion
+
+        await self.record_questions([AskedQuestion(platform, question, intent, abstained,
+                                                   answer_id, citations_json, self.clock())])
+
+    async def record_questions(self, asked: Sequence[AskedQuestion]) -> None:
+        """Store many questions in one transaction (the question log's batches)."""
+        if not asked:
+            return
+        rows = [{"platform": q.platform, "question": q.question,
+                 "normalized": normalize_question(q.question), "intent": q.intent,
+                 "abstained": q.abstained, "answer_id": q.answer_id,
+                 "citations_json": q.citations_json, "created_at": q.asked_at}
+                for q in asked]
         async with self.engine.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(t.questions.insert(), rows)
 
     async def record_vote(
         self,

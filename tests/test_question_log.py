@@ -1,0 +1,122 @@
+"""The question log: questions reach the store in batches, off the request path, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Answer
+from bot.store import Store, open_store_url
+from bot.store import tables as t
+from handlers import CommandRequest, dispatch
+from handlers.context import AppContext
+from handlers.question_log import AskedQuestion, QuestionLog, question_log_of
+
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_store_url(f"sqlite+aiosqlite:///{tmp_path / 'bb.db'}")
+    yield store
+    await store.close()
+
+
+def asked(n: int) -> AskedQuestion:
+    return AskedQuestion("slack", f"question {n}?", "topic", True, f"a{n}", None, T0)
+
+
+async def stored(store: Store) -> list[str]:
+    q = t.questions.c
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(select(q.question).order_by(q.id))
+    return [row[0] for row in rows]
+
+
+class GatedStore:
+    """A real store whose writes wait for a gate (or fail while `failing`), to see what the
+    log does meanwhile."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.clock = store, store.clock
+        self.gate = asyncio.Event()
+        self.failing = False
+        self.batches: list[int] = []
+
+    async def record_questions(self, batch: Sequence[AskedQuestion]) -> None:
+        await asyncio.wait_for(self.gate.wait(), 5)
+        if self.failing:
+            raise ConnectionError("database went away")
+        self.batches.append(len(batch))
+        await self.store.record_questions(batch)
+
+
+async def test_questions_arriving_during_a_write_form_the_next_batch(store: Store) -> None:
+    gated = GatedStore(store)
+    log = QuestionLog(gated)
+    log.add(asked(0))
+    await asyncio.sleep(0)  # the writer takes question 0 and waits at the gate
+    for n in range(1, 51):
+        log.add(asked(n))
+    gated.gate.set()
+    await asyncio.wait_for(log.close(), 5)
+    assert gated.batches == [1, 50]
+    assert await stored(store) == [f"question {n}?" for n in range(51)]
+
+
+async def test_a_failed_write_keeps_the_questions_in_order(store: Store) -> None:
+    gated = GatedStore(store)
+    gated.gate.set()
+    gated.failing = True
+    log = QuestionLog(gated)
+    for n in range(3):
+        log.add(asked(n))
+    assert await log.flush() is False
+    assert log.pending == 3 and await stored(store) == []
+    gated.failing = False
+    log.add(asked(3))
+    await asyncio.wait_for(log.close(), 5)
+    assert await stored(store) == [f"question {n}?" for n in range(4)]
+
+
+async def test_a_full_log_drops_the_oldest(store: Store) -> None:
+    gated = GatedStore(store)
+    log = QuestionLog(gated, max_pending=3)
+    log.add(asked(0))
+    await asyncio.sleep(0)  # question 0 is being written
+    for n in range(1, 6):
+        log.add(asked(n))
+    gated.gate.set()
+    await asyncio.wait_for(log.close(), 5)
+    assert log.dropped == 2
+    assert await stored(store) == ["question 0?", "question 3?", "question 4?", "question 5?"]
+
+
+async def test_ask_answers_while_the_store_is_still_writing(ctx: AppContext,
+                                                            store: Store) -> None:
+    gated = GatedStore(store)
+    ctx.store = gated
+    result = await asyncio.wait_for(
+        dispatch(CommandRequest(command="ask", text="who is Tertitskiy", platform="slack"), ctx),
+        5)
+    assert isinstance(result, Answer) and not result.abstained
+    log = question_log_of(ctx)
+    assert log is not None and await stored(store) == []  # answered before it was stored
+    gated.gate.set()
+    await asyncio.wait_for(log.close(), 5)
+    assert await stored(store) == ["who is Tertitskiy"]
+
+
+async def test_gaps_sees_a_question_asked_just_before(ctx: AppContext, store: Store) -> None:
+    ctx.store = store
+    ctx.settings = ctx.settings.model_copy(update={"admins": ["slack:UADMIN"]})
+    await dispatch(CommandRequest(command="ask", text="What is the price of tea on Mars?",
+                                  platform="slack"), ctx)
+    report = await dispatch(CommandRequest(command="gaps", text="", platform="slack",
+                                           user_id="UADMIN"), ctx)
+    assert "price of tea on mars" in " ".join(report.lines)  # type: ignore[union-attr]
