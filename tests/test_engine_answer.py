@@ -130,3 +130,14 @@ def test_long_answers_stay_under_the_limit(tmp_path: Path) -> None:
     ix = build_index(tmp_path, semantic="off")
     for q in ["who is Jane Roe", "what did Roe say", "why was there a delay"]:
         assert len(ix.answer(q).text) <= MAX_ANSWER_CHARS
+
+
+def test_a_repeated_question_is_answered_from_the_memo_with_its_own_id() -> None:
+    index = build_index(ROOT / "seeds", semantic="off")
+    first, again = index.answer("who is Tertitskiy"), index.answer("who is Tertitskiy")
+    assert again.model_dump(exclude={"answer_id"}) == first.model_dump(exclude={"answer_id"})
+    assert again.answer_id != first.answer_id  # share-once and votes are per answer shown
+    assert index._memo.cache_info().hits == 1
+    card = index.who("Tertitskiy")
+    assert card.source_command == "who" and card.question == "Tertitskiy"
+    assert card.text == index.compute("who", "Tertitskiy").text

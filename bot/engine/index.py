@@ -6,9 +6,11 @@ import hashlib
 import math
 import re
 import time
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ from bot.engine.text import content_tokens, fold, stem
 from bot.models import Answer, Briefing
 
 ANSWERABLE = frozenset({"body"})
+ANSWER_MEMO_SIZE = 4096
+"""Distinct questions remembered per index; a team asks far fewer between two reloads."""
 _EMPTY = "\u2400"
 
 
@@ -103,16 +107,31 @@ class KnowledgeIndex:
 
     # -- answering ----------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
-        from bot.engine.answer import Answerer
-
-        return Answerer(self).answer(question)
+        return self._fresh(self._memo("ask", question))
 
     def who(self, name: str) -> Answer:
+        return self._fresh(self._memo("who", name))
+
+    @staticmethod
+    def _fresh(answer: Answer) -> Answer:
+        """A copy with its own answer_id: share-once and votes are per answer shown."""
+        return answer.model_copy(update={"answer_id": uuid.uuid4().hex[:16]})
+
+    @cached_property
+    def _memo(self) -> Callable[[str, str], Answer]:
+        """An answer is a pure function of this index and the text asked, so it is computed
+        once per distinct question; a reload builds a new index and so starts afresh."""
+        return lru_cache(maxsize=ANSWER_MEMO_SIZE)(self.compute)
+
+    def compute(self, command: str, text: str) -> Answer:
+        """Answer `text` for `ask` or `who` without the memo (benchmarks time this)."""
         from bot.engine.answer import Answerer
 
-        answer = Answerer(self).answer(f"who is {name}")
+        if command == "ask":
+            return Answerer(self).answer(text)
+        answer = Answerer(self).answer(f"who is {text}")
         answer.source_command = "who"
-        answer.question = name
+        answer.question = text
         return answer
 
     def briefing(self, since: Any = None, known_docs: set[str] | None = None,
