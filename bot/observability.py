@@ -50,13 +50,14 @@ _TOKEN_PATTERNS = [
 _AUTH_HEADER = re.compile(r"\b(Bot|Bearer)\s+[A-Za-z0-9._~+/=-]{16,}")
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+@")
 _known_secrets: set[str] = set()
+_SHORTEST_SECRET = 8  # nothing shorter matches a pattern above or is registered
 
 
 def register_secret(value: str | SecretStr | None) -> None:
     """Redact this exact value too (signing secrets have no recognisable shape)."""
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
-    if value and len(value) >= 8:
+    if value and len(value) >= _SHORTEST_SECRET:
         _known_secrets.add(value)
 
 
@@ -68,11 +69,19 @@ def register_settings_secrets(settings: Settings) -> None:
             register_secret(value)
 
 
+_ANY_TOKEN = re.compile("|".join(
+    p.pattern for p in (*_TOKEN_PATTERNS, _AUTH_HEADER, _URL_PASSWORD)))
+
+
 def redact(text: str) -> str:
     """Replace anything that looks like a token, password in a URL, or known secret."""
+    if len(text) < _SHORTEST_SECRET:  # most log fields ("slack", "ask", "ok"): nothing to hide
+        return text
     for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    if _ANY_TOKEN.search(text) is None:  # one scan instead of five for the usual line
+        return text
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(REDACTED, text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
@@ -122,12 +131,24 @@ _STANDARD_ATTRS = frozenset(
 
 
 def _extra_keys(record: logging.LogRecord) -> list[str]:
-    return [k for k in record.__dict__ if k not in _STANDARD_ATTRS and not k.startswith("_")]
+    """The `extra=` fields of a record (found once, by the filter, and kept on the record)."""
+    keys = record.__dict__.get("_extra_keys")
+    if keys is None:
+        keys = [k for k in record.__dict__ if k not in _STANDARD_ATTRS and not k.startswith("_")]
+        record.__dict__["_extra_keys"] = keys
+    return keys
+
+
+_second: tuple[int, str] = (-1, "")
 
 
 def _timestamp(record: logging.LogRecord) -> str:
-    moment = datetime.fromtimestamp(record.created, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+    """ISO 8601 UTC with milliseconds; the part up to the second is formatted once a second."""
+    global _second
+    whole = int(record.created)
+    if _second[0] != whole:
+        _second = (whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S."))
+    return f"{_second[1]}{int(record.msecs):03d}Z"
 
 
 def _fields(record: logging.LogRecord, formatter: logging.Formatter) -> dict[str, Any]:
@@ -157,7 +178,7 @@ def _logfmt_value(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    text = value if type(value) is str else str(value)
     if text and _BARE.match(text):
         return text
     return json.dumps(text, ensure_ascii=False)  # quoted, newlines escaped: stays one line
