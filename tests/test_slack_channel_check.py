@@ -88,6 +88,15 @@ async def test_a_channel_the_bot_cannot_post_in_gets_the_fix_and_no_subscription
     assert await ctx.store.list_subscriptions() == []
 
 
+async def test_a_dm_between_people_is_refused_without_an_invite_hint(
+        slack: TestClient, fake: FakeSlack, ctx: AppContext) -> None:
+    fake.channel("D42", found=False)  # Slack's answer for a DM the bot is not part of
+    message = await subscribe(slack, fake, channel="D42")
+    assert "direct message between other people" in message["text"]
+    assert "/invite" not in message["text"]
+    assert await ctx.store.list_subscriptions() == []
+
+
 @pytest.mark.parametrize(("state", "scopes"), [
     ({}, None),  # public, the bot a member
     ({"member": False}, None),  # public, not joined: chat:write.public (the manifest's)

@@ -65,6 +65,8 @@ ADMIN_BRIEF_ACTIONS = frozenset({"subscribe", "unsubscribe"})
 
 PERMANENT_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 INVITE = "Invite briefbot to the channel with `/invite @briefbot`, then try again."
+DM_REFUSED = ("briefbot cannot post in a direct message between other people. Subscribe a "
+              "channel instead, or run `/brief subscribe` in your DM with briefbot.")
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 STOP_GRACE_S = 4.0
 
@@ -317,6 +319,8 @@ class SlackAdapter:
             response = await self.client.conversations_info(channel=channel_id)
         except SlackApiError as exc:
             code = str(exc.response.get("error", "unknown_error"))
+            if code == "channel_not_found" and channel_id.startswith("D"):
+                return DM_REFUSED  # a DM between people: nobody can invite the bot there
             if code in PERMANENT_ERRORS:
                 return explain_api_error(code)
             if code == "missing_scope":
