@@ -1,7 +1,9 @@
 """Reload a running server from its own host, and keep replicas on the same index version.
 
 - POST /admin/reload on the shared aiohttp app, accepted only from a loopback peer that no
-  proxy forwarded: `briefbot reload` posts there. SIGHUP does the same.
+  proxy forwarded and carrying the admin token: `briefbot reload` posts there. The server
+  writes a fresh token at start to BRIEFBOT_DATA_DIR/admin.token, readable only by its own
+  user, so other local users cannot reload. SIGHUP does the same.
 - IndexVersionPoller: every few seconds compares the store's index version with ours and,
   when another replica reloaded, rebuilds from the same seeds. It also purges questions and
   votes older than 90 days, at start and once a day.
@@ -11,21 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import ipaddress
 import logging
+import os
+import secrets
 import signal
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.engine.reload import reload_index
 from bot.errors import SeedError
 from bot.models import Notice, Result
+from bot.observability import register_secret
 from bot.render.text import render_text
 from handlers.context import AppContext
 from handlers.question_log import question_log_of
 from handlers.requests import CommandRequest
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger("briefbot.admin")
 
@@ -34,6 +44,40 @@ POLL_INTERVAL_S = 5.0
 PURGE_EVERY = timedelta(days=1)
 RETENTION_DAYS = 90
 FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+TOKEN_FILE = "admin.token"
+
+
+def token_path(settings: Settings) -> Path:
+    return Path(settings.data_dir) / TOKEN_FILE
+
+
+def write_admin_token(settings: Settings) -> str | None:
+    """A fresh token in a file only this user can read; None (logged) if it cannot be written."""
+    token = secrets.token_urlsafe(32)
+    path = token_path(settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # a new file, so the mode below applies whoever made the old one
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(token)
+    except OSError as exc:
+        log.warning("cannot write the admin token; `briefbot reload` will be refused (use "
+                    "SIGHUP or /reload in chat): %s", exc, extra={"path": str(path)})
+        return None
+    register_secret(token)
+    return token
+
+
+def remove_admin_token(settings: Settings, token: str | None) -> None:
+    """Remove our token file at shutdown (not one a newer server wrote since)."""
+    path = token_path(settings)
+    with contextlib.suppress(OSError):
+        if token is not None and path.read_text().strip() == token:
+            path.unlink()
 
 
 def is_local(request: web.Request) -> bool:
@@ -54,17 +98,31 @@ async def local_reload(ctx: AppContext, via: str) -> Result:
 
 
 def add_admin_routes(app: web.Application, ctx: AppContext) -> None:
+    token = write_admin_token(ctx.settings)
+    ctx.extras["admin_token"] = token
+
     async def reload(request: web.Request) -> web.Response:
         if not is_local(request):
             log.warning("refused %s from %s", RELOAD_PATH, request.remote)
             return web.json_response({"ok": False, "text": "Only from this host."}, status=403)
+        offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if token is None or not hmac.compare_digest(offered.encode(), token.encode()):
+            log.warning("refused %s: wrong or missing admin token", RELOAD_PATH)
+            return web.json_response(
+                {"ok": False, "text": f"Wrong or missing admin token. Run `briefbot reload` on "
+                                      f"this host as the user that runs the server (it reads "
+                                      f"{token_path(ctx.settings)})."}, status=401)
         result = await local_reload(ctx, "http")
         ok = isinstance(result, Notice)
         return web.json_response({"ok": ok, "text": render_text(result),
                                   "data": result.data if ok else {}},  # type: ignore[union-attr]
                                  status=200 if ok else 422)
 
+    async def forget_token(_: web.Application) -> None:
+        remove_admin_token(ctx.settings, token)
+
     app.router.add_post(RELOAD_PATH, reload)
+    app.on_cleanup.append(forget_token)
 
 
 def install_sighup(ctx: AppContext) -> bool:

@@ -135,15 +135,31 @@ def cmd_discord_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    """Ask the server running on this host to reload (POST /admin/reload on its port)."""
+    """Ask the server running on this host to reload (POST /admin/reload on its port, with
+    the admin token it wrote to BRIEFBOT_DATA_DIR/admin.token)."""
     import urllib.error
     import urllib.request
 
+    from bot.admin import RELOAD_PATH, token_path
+
     settings = load_settings()
-    url = f"http://127.0.0.1:{settings.port}/admin/reload"
+    path = token_path(settings)
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="POST", data=b""),
-                                    timeout=args.timeout) as resp:
+        token = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        print(f"briefbot reload: no admin token at {path}: no briefbot server is running with "
+              f"this BRIEFBOT_DATA_DIR; start one with `briefbot serve` (it reads the seeds at "
+              f"start), or set BRIEFBOT_DATA_DIR to the server's.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"briefbot reload: cannot read the admin token {path} ({exc.strerror}); run this "
+              f"as the user that runs the server.", file=sys.stderr)
+        return 1
+    url = f"http://127.0.0.1:{settings.port}{RELOAD_PATH}"
+    request = urllib.request.Request(url, method="POST", data=b"",
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=args.timeout) as resp:
             body, status = json.loads(resp.read() or b"{}"), resp.status
     except urllib.error.HTTPError as exc:
         body, status = json.loads(exc.read() or b"{}"), exc.code

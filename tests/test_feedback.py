@@ -184,11 +184,18 @@ async def test_briefbot_reload_posts_to_the_local_server(
     ctx = live_ctx(seeds, tmp_path)
     client = TestClient(TestServer(make_web_app(ctx, []), host="127.0.0.1"))
     await client.start_server()
+    token_file = tmp_path / "admin.token"
     try:
+        assert token_file.stat().st_mode & 0o777 == 0o600  # other local users cannot read it
         forwarded = await client.post("/admin/reload", headers={"X-Forwarded-For": "203.0.113.9"})
         assert forwarded.status == 403 and ctx.index.version == 1
+        for headers in ({}, {"Authorization": "Bearer guessed"}):  # local, but no token
+            refused = await client.post("/admin/reload", headers=headers)
+            assert refused.status == 401 and "admin token" in (await refused.json())["text"]
+        assert ctx.index.version == 1
         (seeds / "treaty.txt").write_text(NEW_ARTICLE, encoding="utf-8")
         monkeypatch.setenv("BRIEFBOT_PORT", str(client.port))
+        monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path))
         assert await asyncio.to_thread(main, ["reload", "--timeout", "30"]) == 0
         out = capsys.readouterr().out
         assert "Seeds reloaded" in out and "Documents added: treaty" in out
@@ -198,6 +205,10 @@ async def test_briefbot_reload_posts_to_the_local_server(
         assert "empty.txt" in capsys.readouterr().out and ctx.index.version == 2
     finally:
         await client.close()
+    assert not token_file.exists()  # removed at shutdown
+    assert await asyncio.to_thread(main, ["reload", "--timeout", "5"]) == 1
+    assert "no admin token" in capsys.readouterr().err
+    token_file.write_text("stale")  # a server that died without cleaning up
     assert await asyncio.to_thread(main, ["reload", "--timeout", "5"]) == 1
     assert "no briefbot server answers" in capsys.readouterr().err
 
