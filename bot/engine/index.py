@@ -7,10 +7,9 @@ import math
 import re
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +117,24 @@ class KnowledgeIndex:
         return answer.model_copy(update={"answer_id": uuid.uuid4().hex[:16]})
 
     @cached_property
-    def _memo(self) -> Callable[[str, str], Answer]:
+    def _answers(self) -> OrderedDict[tuple[str, str], Answer]:
+        return OrderedDict()
+
+    def _memo(self, command: str, text: str) -> Answer:
         """An answer is a pure function of this index and the text asked, so it is computed
-        once per distinct question; a reload builds a new index and so starts afresh."""
-        return lru_cache(maxsize=ANSWER_MEMO_SIZE)(self.compute)
+        once per distinct question (least recently asked forgotten first). A reload builds a
+        new index and so starts afresh. Plain data, no reference back to the index: the old
+        index is freed as soon as a reload drops it."""
+        key = (command, text)
+        answers = self._answers
+        found = answers.get(key)
+        if found is None:
+            found = answers[key] = self.compute(command, text)
+            if len(answers) > ANSWER_MEMO_SIZE:
+                answers.popitem(last=False)
+        else:
+            answers.move_to_end(key)
+        return found
 
     def compute(self, command: str, text: str) -> Answer:
         """Answer `text` for `ask` or `who` without the memo (benchmarks time this)."""
