@@ -4,7 +4,9 @@ It records every REST call and gateway frame so tests can assert on what the rea
 client sent, and it drives the client the way Discord does: HELLO, READY or RESUMED, then
 INTERACTION_CREATE dispatches of slash commands, autocomplete and button clicks. Like Discord,
 it refuses a second callback for one interaction, and the first follow-up after a deferred
-reply replaces the "thinking" message and keeps its ephemeral flag.
+reply replaces the "thinking" message and keeps its ephemeral flag. Several gateway sessions
+(replicas sharing one bot token) may be connected at once: like Discord, it sends every event
+to each of them, each with its own sequence numbers.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 TIMESTAMP = "2025-01-01T00:00:00.000000+00:00"
 OPS = {1: "HEARTBEAT", 2: "IDENTIFY", 3: "PRESENCE", 6: "RESUME", 8: "REQUEST_MEMBERS"}
 
+# Each fake numbers its ids from its own block: discord.py keeps a process-wide lock per
+# interaction token, so a token reused by a later test could meet a lock from an earlier loop.
+_ID_BLOCKS = itertools.count(900000000000000000, 1_000_000_000)
+
 BOT_USER = {"id": APP_ID, "username": "briefbot", "discriminator": "0", "global_name": None,
             "avatar": None, "bot": True, "flags": 0, "verified": True, "mfa_enabled": False}
 
@@ -48,6 +54,19 @@ class Call:
     @property
     def rest(self) -> bool:
         return self.method not in ("WS", "SENT")
+
+
+@dataclass
+class Session:
+    """One gateway session: its socket (replaced on RESUME), id and sequence number."""
+
+    ws: web.WebSocketResponse
+    id: str
+    seq: int = 0
+
+    @property
+    def live(self) -> bool:
+        return not self.ws.closed
 
 
 @dataclass
@@ -84,12 +103,10 @@ class FakeDiscord:
         self._answered: dict[str, int] = {}  # interaction id -> callback type
         self._original: dict[str, str] = {}  # interaction token -> original message id
         self._followed_up: set[str] = set()
-        self._ids = itertools.count(900000000000000000)
+        self._ids = itertools.count(next(_ID_BLOCKS))
         self._cond = asyncio.Condition()
-        self._send_lock = asyncio.Lock()
-        self.ws: web.WebSocketResponse | None = None
-        self.session_id: str | None = None
-        self.seq = 0
+        self.sessions: list[Session] = []  # every session ever identified, oldest first
+        self._sockets: dict[web.WebSocketResponse, asyncio.Lock] = {}  # open ones, send locks
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -119,10 +136,15 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    @property
+    def session_id(self) -> str | None:
+        """The most recently identified session's id."""
+        return self.sessions[-1].id if self.sessions else None
 
     @property
     def api_url(self) -> str:
@@ -178,30 +200,43 @@ class FakeDiscord:
                                     member or Member(), message=message)
 
     async def drop_connection(self, code: int = 4000) -> None:
-        """Close the gateway socket the way Discord does on a server-side restart."""
-        assert self.ws is not None
-        await self.ws.close(code=code, message=b"fake discord dropped the connection")
+        """Close the gateway sockets the way Discord does on a server-side restart."""
+        assert self._sockets, "no gateway connection to drop"
+        for ws in list(self._sockets):
+            await ws.close(code=code, message=b"fake discord dropped the connection")
 
     # --- gateway ---
 
-    async def _send(self, payload: dict[str, Any]) -> None:
-        async with self._send_lock:
-            assert self.ws is not None
-            await self.ws.send_str(json.dumps(payload))
+    async def _send(self, ws: web.WebSocketResponse, payload: dict[str, Any]) -> None:
+        async with self._sockets.get(ws) or asyncio.Lock():
+            await ws.send_str(json.dumps(payload))
+
+    async def _dispatch_to(self, session: Session, event: str, data: dict[str, Any]) -> None:
+        session.seq += 1
+        await self._send(session.ws, {"op": 0, "t": event, "s": session.seq, "d": data})
+        await self._record(Call("SENT", event, {"s": session.seq, "session": session.id}))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send an event; recorded as method 'SENT' once it is on the socket."""
-        self.seq += 1
-        await self._send({"op": 0, "t": event, "s": self.seq, "d": data})
-        await self._record(Call("SENT", event, {"s": self.seq}))
+        """Send an event to every connected session, as Discord does for one bot token;
+        recorded as method 'SENT' once per session when it is on that socket."""
+        live = [s for s in self.sessions if s.live]
+        assert live, f"no gateway session is connected to receive {event}"
+        await asyncio.gather(*(self._dispatch_to(s, event, data) for s in live))
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self.ws = ws
+        self._sockets[ws] = asyncio.Lock()
+        try:
+            return await self._serve_socket(request, ws)
+        finally:
+            del self._sockets[ws]
+
+    async def _serve_socket(self, request: web.Request,
+                            ws: web.WebSocketResponse) -> web.WebSocketResponse:
         await self._record(Call("WS", "CONNECT", query=dict(request.query)))
-        await self._send({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms},
-                          "s": None, "t": None})
+        await self._send(ws, {"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms},
+                              "s": None, "t": None})
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 continue
@@ -209,31 +244,33 @@ class FakeDiscord:
             op = payload.get("op")
             await self._record(Call("WS", OPS.get(op, str(op)), payload))
             if op == 1:
-                await self._send({"op": 11, "d": None, "s": None, "t": None})
+                await self._send(ws, {"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:
-                await self._ready(payload["d"])
+                await self._ready(ws, payload["d"])
             elif op == 6:
-                await self._resume(payload["d"])
+                await self._resume(ws, payload["d"])
         await self._record(Call("WS", "CLOSED", status=ws.close_code or 0))
         return ws
 
-    async def _ready(self, identify: dict[str, Any]) -> None:
+    async def _ready(self, ws: web.WebSocketResponse, identify: dict[str, Any]) -> None:
         if identify.get("token") != self.token:
-            assert self.ws is not None
-            await self.ws.close(code=4004, message=b"Authentication failed.")
+            await ws.close(code=4004, message=b"Authentication failed.")
             return
-        self.session_id, self.seq = uuid.uuid4().hex, 0
-        await self.dispatch("READY", {
-            "v": 10, "user": BOT_USER, "guilds": [], "session_id": self.session_id,
+        session = Session(ws, id=uuid.uuid4().hex)
+        self.sessions.append(session)
+        await self._dispatch_to(session, "READY", {
+            "v": 10, "user": BOT_USER, "guilds": [], "session_id": session.id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": APP_ID, "flags": 0},
         })
 
-    async def _resume(self, resume: dict[str, Any]) -> None:
-        if resume.get("session_id") != self.session_id or resume.get("token") != self.token:
-            await self._send({"op": 9, "d": False, "s": None, "t": None})
+    async def _resume(self, ws: web.WebSocketResponse, resume: dict[str, Any]) -> None:
+        session = next((s for s in self.sessions if s.id == resume.get("session_id")), None)
+        if session is None or resume.get("token") != self.token:
+            await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return
-        await self.dispatch("RESUMED", {})
+        session.ws = ws
+        await self._dispatch_to(session, "RESUMED", {})
 
     async def _interact(self, kind: int, data: dict[str, Any], member: Member,
                         message: dict[str, Any] | None = None,
