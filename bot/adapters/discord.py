@@ -5,6 +5,10 @@ Each slash command, button and autocomplete turns an Interaction into a CommandR
 within Discord's 3 seconds: fast commands answer at once, slow ones defer first. Nothing the
 bot sends may mention anyone. Command sync is explicit (`briefbot discord-sync`) or happens at
 start only when the command set changed since the last sync (Discord rate-limits syncs).
+
+Replicas sharing one bot token each get every interaction over their own gateway session;
+with a shared store (PostgreSQL) each one claims the interaction id first, and only the
+replica that wins the claim answers (`claim_interaction`).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ ACCESS_HINT = (
 )
 POST_PERMISSIONS = (("view_channel", "View Channel"), ("send_messages", "Send Messages"),
                     ("embed_links", "Embed Links"))
+CLAIM_TIMEOUT = 1.5  # seconds of Discord's 3 a claim may take before we answer regardless
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -155,6 +160,30 @@ def _adapter(interaction: discord.Interaction[Any]) -> DiscordAdapter:
     return adapter
 
 
+async def claim_interaction(interaction: discord.Interaction[Any]) -> bool:
+    """Whether this replica handles the interaction: the one that claims its id in a shared
+    store first. Without a store, or with one only this process uses (SQLite), there is no
+    one to race and no write is spent. A store that fails or is slow must not lose the
+    user's interaction, so then we answer (another replica may too; Discord keeps the first).
+    """
+    adapter = getattr(interaction.client, "adapter", None)
+    store = adapter.ctx.store if adapter is not None else None
+    if not getattr(store, "shared", False):  # no store, or one only this process uses
+        return True
+    try:
+        won = await asyncio.wait_for(store.claim_once(f"discord:interaction:{interaction.id}"),
+                                     CLAIM_TIMEOUT)
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [""])[0][:200] or "no detail"
+        log.warning("could not claim a discord interaction in the store (%s: %s); "
+                    "answering it anyway", type(exc).__name__, reason,
+                    extra={"platform": "discord", "interaction": interaction.id})
+        return True
+    if not won:
+        log.debug("discord interaction %s is answered by another replica", interaction.id)
+    return bool(won)
+
+
 # --- buttons ------------------------------------------------------------------------------
 
 
@@ -176,6 +205,9 @@ class ShareButton(
     async def from_custom_id(cls, interaction: discord.Interaction[Any],
                              item: discord.ui.Item[Any], match: re.Match[str], /) -> ShareButton:
         return cls(match["source"], match["answer_id"], match["text"])
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        return await claim_interaction(interaction)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await _adapter(interaction).guarded(
@@ -199,6 +231,9 @@ class VoteButton(
     async def from_custom_id(cls, interaction: discord.Interaction[Any],
                              item: discord.ui.Item[Any], match: re.Match[str], /) -> VoteButton:
         return cls(match["direction"], match["answer_id"])
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        return await claim_interaction(interaction)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         adapter = _adapter(interaction)
@@ -290,7 +325,13 @@ async def send_error(interaction: discord.Interaction[Any], message: str) -> Non
 
 
 class BriefTree(app_commands.CommandTree):
-    """Turns every command error into a sentence instead of "The application did not respond"."""
+    """Turns every command error into a sentence instead of "The application did not respond".
+
+    Commands and autocomplete alike are answered only by the replica that claims them.
+    """
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        return await claim_interaction(interaction)
 
     async def on_error(self, interaction: discord.Interaction[Any],
                        error: app_commands.AppCommandError, /) -> None:

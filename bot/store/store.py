@@ -89,6 +89,12 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def shared(self) -> bool:
+        """True when other processes may use this store too (PostgreSQL: replicas); a SQLite
+        file belongs to one bot, so per-request claims between replicas can be skipped."""
+        return self.dialect != "sqlite"
+
     def _insert(self, table: Table) -> Any:
         """The dialect's INSERT, which has on_conflict_do_nothing/update."""
         module = postgresql if self.dialect == "postgresql" else sqlite
