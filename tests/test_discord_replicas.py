@@ -200,7 +200,7 @@ async def test_a_slash_command_reaches_both_sessions_and_is_answered_once(
     assert [(r.command, r.text) for r in SEEN] == [("ask", "who is Tertitskiy")]
     assert fake.find(lambda c: c.status >= 400) == []  # no 40060 for a second answer
     store = two_on_postgres.adapters[0].ctx.store
-    assert await claims(store) == [f"discord:interaction:{interaction['id']}"]
+    assert await claims(store) == [f"interaction:discord:{interaction['id']}"]
     assert watch.noise() == []
 
 

@@ -168,6 +168,17 @@ async def test_purge_older_than(store: Store, clock: FakeClock) -> None:
     assert await store.claim_once("old-key")
 
 
+async def test_interaction_claims_are_purged_after_a_day(store: Store, clock: FakeClock) -> None:
+    await store.claim_once("interaction:discord:1")
+    await store.claim_once("share:discord:C1:a1")
+    clock.advance(hours=23)
+    assert await store.purge_older_than(90) == 0
+    clock.advance(hours=2)
+    assert await store.purge_older_than(90) == 1
+    assert await store.claim_once("interaction:discord:1")  # gone: claimable again
+    assert not await store.claim_once("share:discord:C1:a1")  # Share keys stay 90 days
+
+
 async def test_index_versions_seen_by_another_replica(store_url: str, store: Store) -> None:
     assert await store.get_index_version() == 0
     assert await store.bump_index_version("reload: +1 doc") == 1

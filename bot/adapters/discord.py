@@ -171,7 +171,7 @@ async def claim_interaction(interaction: discord.Interaction[Any]) -> bool:
     if not getattr(store, "shared", False):  # no store, or one only this process uses
         return True
     try:
-        won = await asyncio.wait_for(store.claim_once(f"discord:interaction:{interaction.id}"),
+        won = await asyncio.wait_for(store.claim_once(f"interaction:discord:{interaction.id}"),
                                      CLAIM_TIMEOUT)
     except Exception as exc:
         reason = (str(exc).strip().splitlines() or [""])[0][:200] or "no detail"

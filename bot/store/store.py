@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from handlers.question_log import AskedQuestion
 
 DEFAULT_LEASE = timedelta(minutes=2)
+SHORT_LIVED_CLAIM = "interaction:"
+"""Claims with this prefix (a platform's interaction ids) only guard against replicas racing
+on the same delivery, which is over in seconds: they are purged after a day, not 90."""
+SHORT_LIVED_FOR = timedelta(days=1)
 
 Clock = Callable[[], datetime]
 
@@ -385,14 +389,19 @@ class Store:
         return groups[:limit]
 
     async def purge_older_than(self, days: int = 90) -> int:
-        """Forget questions, votes and idempotency keys older than `days`; returns rows gone."""
-        cutoff = self.clock() - timedelta(days=days)
+        """Forget questions, votes and idempotency keys older than `days` (interaction claims
+        after a day); returns rows gone."""
+        now = self.clock()
+        cutoff = now - timedelta(days=days)
+        c = t.claims.c
         removed = 0
         async with self.engine.begin() as conn:
             for stmt in (
                 delete(t.questions).where(t.questions.c.created_at < cutoff),
                 delete(t.votes).where(t.votes.c.updated_at < cutoff),
-                delete(t.claims).where(t.claims.c.claimed_at < cutoff),
+                delete(t.claims).where(c.claimed_at < cutoff),
+                delete(t.claims).where(c.key.startswith(SHORT_LIVED_CLAIM),
+                                       c.claimed_at < now - SHORT_LIVED_FOR),
             ):
                 removed += (await conn.execute(stmt)).rowcount
         return removed
