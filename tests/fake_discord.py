@@ -15,7 +15,8 @@ import asyncio
 import itertools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -440,3 +441,18 @@ class FakeDiscord:
     async def _unknown(self, request: web.Request) -> web.Response:
         await self._call(request, 404)
         return self._error(404, 0, f"404: Not Found ({request.method} {request.path})")
+
+
+@asynccontextmanager
+async def running() -> AsyncIterator[FakeDiscord]:
+    """A started fake Discord. The adapter points discord.py's module-wide API and gateway
+    URLs at it; they are put back afterwards, so one test's fake never leaks into the next."""
+    import discord
+
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    fake = await FakeDiscord().start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway

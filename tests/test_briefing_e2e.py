@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import discord
 import pytest
 from pydantic import SecretStr
 
@@ -26,7 +25,7 @@ from bot.serve import PlatformAdapter
 from bot.store import open_store
 from handlers.context import AppContext
 from tests.clock import FakeClock
-from tests.fake_discord import CHANNEL_ID, MANAGE_GUILD, TOKEN, FakeDiscord, Member
+from tests.fake_discord import CHANNEL_ID, MANAGE_GUILD, TOKEN, FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack, form, slash_payload
 from tests.test_discord_adapter import connect
 from tests.test_slack_http import post, serve_http
@@ -83,8 +82,12 @@ async def slack_platform(ctx: AppContext) -> AsyncIterator[Platform]:
 
 @asynccontextmanager
 async def discord_platform(ctx: AppContext) -> AsyncIterator[Platform]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    fake = await FakeDiscord().start()
+    async with running() as fake, connected(ctx, fake) as platform:
+        yield platform
+
+
+@asynccontextmanager
+async def connected(ctx: AppContext, fake: FakeDiscord) -> AsyncIterator[Platform]:
     ctx.settings = ctx.settings.model_copy(update={
         "discord_token": SecretStr(TOKEN), "discord_api_url": fake.api_url,
         "discord_gateway_url": fake.gateway_url})
@@ -109,9 +112,6 @@ async def discord_platform(ctx: AppContext) -> AsyncIterator[Platform]:
                        title=lambda p: p["embeds"][0]["title"])
     finally:
         await asyncio.wait_for(adapter.stop(), TIMEOUT)
-        await fake.close()
-        discord.http.Route.BASE = base
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
 
 
 @pytest.fixture

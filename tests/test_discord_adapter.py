@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 from pydantic import SecretStr
 
@@ -33,6 +32,7 @@ from tests.fake_discord import (
     VIEW_CHANNEL,
     FakeDiscord,
     Member,
+    running,
 )
 
 SEEN: list[CommandRequest] = []
@@ -41,11 +41,8 @@ add_after_hook(lambda req, *_: SEEN.append(req) if req.platform == "discord" els
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    fake = await FakeDiscord().start()
-    yield fake
-    await fake.close()
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    async with running() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import discord
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from handlers.context import AppContext
 from handlers.question_log import question_log_of
 from handlers.registry import add_after_hook
 from handlers.requests import CommandRequest
-from tests.fake_discord import EPHEMERAL, TOKEN, Call, FakeDiscord
+from tests.fake_discord import EPHEMERAL, TOKEN, Call, FakeDiscord, running
 from tests.pg import PgServer, free_port
 
 SEEN: list[CommandRequest] = []
@@ -84,11 +83,8 @@ def watch() -> Iterator[LogWatch]:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    fake = await FakeDiscord().start()
-    yield fake
-    await fake.close()
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    async with running() as fake:
+        yield fake
 
 
 @pytest.fixture

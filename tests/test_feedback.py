@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import discord
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -26,7 +25,7 @@ from bot.store import Store, open_store_url
 from handlers import CommandRequest, dispatch
 from handlers.context import AppContext
 from handlers.feedback import flush_questions
-from tests.fake_discord import FakeDiscord, Member
+from tests.fake_discord import FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack
 from tests.test_discord_adapter import ask as discord_ask
 from tests.test_discord_adapter import connect, custom_ids
@@ -130,11 +129,8 @@ async def test_slack_thumbs_up_then_down_stores_one_down_vote(sctx: AppContext,
 
 @pytest.fixture
 async def dfake() -> AsyncIterator[FakeDiscord]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    fake = await FakeDiscord().start()
-    yield fake
-    await fake.close()
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    async with running() as fake:
+        yield fake
 
 
 async def discord_bot(ctx: AppContext, fake: FakeDiscord) -> DiscordAdapter:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
@@ -20,7 +19,7 @@ from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.settings import Settings
 from handlers.context import AppContext
-from tests.fake_discord import MANAGE_GUILD, TOKEN, FakeDiscord, Member
+from tests.fake_discord import MANAGE_GUILD, TOKEN, FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack, form, slash_payload
 from tests.test_discord_adapter import connect
 from tests.test_reload import NEW_ARTICLE
@@ -121,11 +120,8 @@ MEMBER = Member(permissions=0)
 
 @pytest.fixture
 async def dfake() -> AsyncIterator[FakeDiscord]:
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    fake = await FakeDiscord().start()
-    yield fake
-    await fake.close()
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    async with running() as fake:
+        yield fake
 
 
 @pytest.fixture
