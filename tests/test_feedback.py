@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -34,13 +33,6 @@ from tests.test_slack_http import button, click, serve_http, slash
 
 ROOT = Path(__file__).resolve().parent.parent
 UNANSWERABLE = "What is the price of tea on Mars?"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await open_store_url(f"sqlite+aiosqlite:///{tmp_path / 'bb.db'}")
-    yield store
-    await store.close()
 
 
 @pytest.fixture
@@ -161,13 +153,6 @@ async def test_discord_thumbs_up_then_down_stores_one_down_vote(
 
 
 # --- briefbot reload over the local port ------------------------------------------------------
-
-@pytest.fixture
-def seeds(tmp_path: Path) -> Path:
-    folder = tmp_path / "seeds"
-    shutil.copytree(ROOT / "seeds", folder)
-    return folder
-
 
 def live_ctx(seeds: Path, data: Path, store: Store | None = None) -> AppContext:
     settings = Settings(seeds_dir=seeds, data_dir=data, semantic="off", _env_file=None)

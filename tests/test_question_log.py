@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.models import Answer
-from bot.store import Store, open_store_url
+from bot.store import Store
 from bot.store import tables as t
 from handlers import CommandRequest, dispatch
 from handlers.context import AppContext
 from handlers.question_log import AskedQuestion, QuestionLog, question_log_of
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await open_store_url(f"sqlite+aiosqlite:///{tmp_path / 'bb.db'}")
-    yield store
-    await store.close()
 
 
 def asked(n: int) -> AskedQuestion:

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.holder import IndexHolder
-from bot.engine.index import build_index
 from bot.models import Answer, Notice, UserError
-from bot.settings import Settings
 from handlers import CommandRequest, dispatch
 from handlers.context import AppContext
 
@@ -20,20 +17,6 @@ NEW_ARTICLE = (
     "From: Ana Example\n\nJane Roe, a historian at Example University, said the treaty was "
     "signed in Geneva in March.\n"
 )
-
-
-@pytest.fixture
-def seeds(tmp_path: Path) -> Path:
-    folder = tmp_path / "seeds"
-    shutil.copytree(ROOT / "seeds", folder)
-    return folder
-
-
-@pytest.fixture
-def live(seeds: Path, tmp_path: Path) -> AppContext:
-    settings = Settings(seeds_dir=seeds, data_dir=tmp_path, semantic="off",
-                        admins=["slack:UADMIN"], _env_file=None)
-    return AppContext(settings=settings, index=IndexHolder(build_index(seeds, "off"), 1))
 
 
 def req(user: str = "UADMIN", **kw) -> CommandRequest:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,6 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from bot.adapters.discord import DiscordAdapter
-from bot.engine.holder import IndexHolder
-from bot.engine.index import build_index
-from bot.settings import Settings
 from handlers.context import AppContext
 from tests.fake_discord import MANAGE_GUILD, TOKEN, FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack, form, slash_payload
@@ -29,20 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "who is Jane Roe"
 NEW_FACT = "historian at Example University"
 REFUSED = "Only admins can reload the seeds"
-
-
-@pytest.fixture
-def seeds(tmp_path: Path) -> Path:
-    folder = tmp_path / "seeds"
-    shutil.copytree(ROOT / "seeds", folder)
-    return folder
-
-
-@pytest.fixture
-def live(seeds: Path, tmp_path: Path) -> AppContext:
-    settings = Settings(seeds_dir=seeds, data_dir=tmp_path, semantic="off",
-                        admins=["slack:UADMIN"], _env_file=None)
-    return AppContext(settings=settings, index=IndexHolder(build_index(seeds, "off"), 1))
 
 
 # --- Slack ------------------------------------------------------------------------------------

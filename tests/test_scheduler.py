@@ -52,13 +52,6 @@ class Sleeps:
         self.clock.advance(seconds=delay)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    return await request.getfixturevalue("pg_server").create_database()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(T0 - timedelta(days=1))

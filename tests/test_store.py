@@ -28,13 +28,6 @@ T0 = datetime(2024, 3, 4, 8, 30, tzinfo=UTC)
 DAY = date(2024, 3, 4)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    return await request.getfixturevalue("pg_server").create_database()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(T0)
