@@ -6,10 +6,11 @@ Discord and CLI renderers turn it into Block Kit, an embed or plain text.
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from bot.ids import new_id
 
 MAX_ANSWER_CHARS = 1000
 
@@ -36,7 +37,7 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     suggestions: list[str] = Field(default_factory=list, description="Topics the seeds cover.")
     title: str | None = Field(default=None, description="Heading, e.g. the person's name.")
-    answer_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:16])
+    answer_id: str = Field(default_factory=new_id)
     index_version: int = 0
     source_command: str = Field(default="ask", description="ask or who: how to recompute it.")
     shared_by: str | None = Field(default=None, description="Set when posted via Share.")

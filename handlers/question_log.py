@@ -1,15 +1,16 @@
 """Questions asked, written to the store in batches, off the request path.
 
 Awaiting an insert inside every `/ask` cost more than answering it (about 1 ms on SQLite, see
-the Slack benchmark). So a command only appends its question here and returns; one writer
-task stores whatever is pending in a single transaction, and questions that arrive while it
-writes form the next batch. Batches grow with the load without any timer, and a quiet bot
-still writes each question within milliseconds.
+the Slack benchmark), and so did a transaction for every few questions. So a command only
+appends its question here and returns; one writer task waits a moment (WRITE_WINDOW_S, or
+until BATCH_ROWS are waiting) and stores everything pending in a single transaction. A crash
+loses at most that moment's questions; /gaps and shutdown write the queue first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("briefbot.questions")
 
+WRITE_WINDOW_S = 0.25
+"""How long a question waits for others to share its transaction."""
+BATCH_ROWS = 1000
+"""A batch this big is written at once, without waiting for the window to end."""
 MAX_PENDING = 50_000
 """Questions kept while the store is unreachable; beyond this the oldest are dropped."""
 
@@ -40,9 +45,13 @@ class AskedQuestion:
 class QuestionLog:
     """Pending questions and the one task that writes them."""
 
-    def __init__(self, store: Any, *, max_pending: int = MAX_PENDING) -> None:
+    def __init__(self, store: Any, *, window_s: float = WRITE_WINDOW_S,
+                 batch_rows: int = BATCH_ROWS, max_pending: int = MAX_PENDING) -> None:
         self.store = store
+        self.window_s = window_s
+        self.batch_rows = batch_rows
         self.max_pending = max_pending
+        self._due = asyncio.Event()  # set when a batch is full or the log is closing
         self.dropped = 0
         self._pending: list[AskedQuestion] = []
         self._writer: asyncio.Task[None] | None = None
@@ -62,11 +71,18 @@ class QuestionLog:
                 log.warning("question log full; dropping the oldest questions",
                             extra={"dropped": self.dropped, "pending": len(self._pending)})
         self._pending.append(asked)
+        if len(self._pending) >= self.batch_rows:
+            self._due.set()
         if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
 
-    async def _write_pending(self) -> None:
+    async def _write_soon(self) -> None:
+        """Wait for the window (or a full batch), then write everything pending."""
         try:
+            if self.window_s > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._due.wait(), self.window_s)
+            self._due.clear()
             await self.flush()
         finally:
             self._writer = None
@@ -96,6 +112,7 @@ class QuestionLog:
 
     async def close(self) -> None:
         """Write what is pending (shutdown: before the store closes)."""
+        self._due.set()  # a writer waiting for its window writes now
         if self._writer is not None:
             await asyncio.wait({self._writer})
         if not await self.flush() and self._pending:

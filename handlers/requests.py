@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from bot.ids import new_id
 
 Platform = Literal["slack", "discord", "cli"]
 
@@ -31,4 +32,4 @@ class CommandRequest(BaseModel):
         default=False, description="The platform says the user may manage this channel."
     )
     options: dict[str, str] = Field(default_factory=dict, description="Extra structured arguments.")
-    request_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    request_id: str = Field(default_factory=lambda: new_id(12))

@@ -38,6 +38,7 @@ class GatedStore:
         self.gate = asyncio.Event()
         self.failing = False
         self.batches: list[int] = []
+        self.wrote = asyncio.Event()
 
     async def record_questions(self, batch: Sequence[AskedQuestion]) -> None:
         await asyncio.wait_for(self.gate.wait(), 5)
@@ -45,11 +46,37 @@ class GatedStore:
             raise ConnectionError("database went away")
         self.batches.append(len(batch))
         await self.store.record_questions(batch)
+        self.wrote.set()
+
+
+async def test_questions_wait_for_the_window_and_share_one_transaction(store: Store) -> None:
+    gated = GatedStore(store)
+    gated.gate.set()
+    log = QuestionLog(gated, window_s=60)  # never reached: close() ends the window
+    for n in range(3):
+        log.add(asked(n))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert gated.batches == [] and await stored(store) == []
+    await asyncio.wait_for(log.close(), 5)
+    assert gated.batches == [3]
+    assert await stored(store) == ["question 0?", "question 1?", "question 2?"]
+
+
+async def test_a_full_batch_is_written_without_waiting_for_the_window(store: Store) -> None:
+    gated = GatedStore(store)
+    gated.gate.set()
+    log = QuestionLog(gated, window_s=60, batch_rows=5)
+    for n in range(5):
+        log.add(asked(n))
+    await asyncio.wait_for(gated.wrote.wait(), 5)
+    assert gated.batches == [5] and log.pending == 0
+    await log.close()
 
 
 async def test_questions_arriving_during_a_write_form_the_next_batch(store: Store) -> None:
     gated = GatedStore(store)
-    log = QuestionLog(gated)
+    log = QuestionLog(gated, window_s=0)
     log.add(asked(0))
     await asyncio.sleep(0)  # the writer takes question 0 and waits at the gate
     for n in range(1, 51):
@@ -64,7 +91,7 @@ async def test_a_failed_write_keeps_the_questions_in_order(store: Store) -> None
     gated = GatedStore(store)
     gated.gate.set()
     gated.failing = True
-    log = QuestionLog(gated)
+    log = QuestionLog(gated, window_s=0)
     for n in range(3):
         log.add(asked(n))
     assert await log.flush() is False
@@ -77,7 +104,7 @@ async def test_a_failed_write_keeps_the_questions_in_order(store: Store) -> None
 
 async def test_a_full_log_drops_the_oldest(store: Store) -> None:
     gated = GatedStore(store)
-    log = QuestionLog(gated, max_pending=3)
+    log = QuestionLog(gated, window_s=0, max_pending=3)
     log.add(asked(0))
     await asyncio.sleep(0)  # question 0 is being written
     for n in range(1, 6):

@@ -6,7 +6,6 @@ import hashlib
 import math
 import re
 import time
-import uuid
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +20,7 @@ from bot.engine.documents import Document, Sentence, parse_document, read_seed_t
 from bot.engine.extract import Entity, Extraction, extract
 from bot.engine.lexicon import CAUSAL_CUES, OBSTACLE_STRONG, OBSTACLE_WEAK, SYNONYMS
 from bot.engine.text import content_tokens, fold, stem
+from bot.ids import new_id
 from bot.models import Answer, Briefing
 
 ANSWERABLE = frozenset({"body"})
@@ -114,7 +114,7 @@ class KnowledgeIndex:
     @staticmethod
     def _fresh(answer: Answer) -> Answer:
         """A copy with its own answer_id: share-once and votes are per answer shown."""
-        return answer.model_copy(update={"answer_id": uuid.uuid4().hex[:16]})
+        return answer.model_copy(update={"answer_id": new_id()})
 
     @cached_property
     def _answers(self) -> OrderedDict[tuple[str, str], Answer]:
