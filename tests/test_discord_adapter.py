@@ -19,6 +19,7 @@ from bot.adapters.discord_render import render_messages
 from bot.models import Answer, Briefing, BriefingSection, Notice, Result
 from bot.serve import DeliveryError
 from bot.settings import SettingsError
+from bot.store import Store
 from handlers.context import AppContext
 from handlers.registry import HANDLERS, add_after_hook
 from handlers.requests import CommandRequest
@@ -241,6 +242,17 @@ async def test_long_question_is_shared_from_memory(bot: DiscordAdapter,
     share_id = custom_ids(message)[0]
     assert len(share_id) <= 100 and share_id.endswith(":")
     click = await fake.click(message, share_id)
+    await fake.wait_reply(click)
+    assert SEEN[-1].command == "share" and SEEN[-1].text == question
+
+
+async def test_long_question_is_shared_from_the_store_when_forgotten(
+        bot: DiscordAdapter, fake: FakeDiscord, store: Store) -> None:
+    bot.ctx.store = store  # as another replica, or this one after a restart, would see it
+    question = "what did Tertitskiy say about the talks and " + " and ".join(["the meeting"] * 8)
+    _, message = await ask(fake, question)
+    bot._answers.clear()  # this process no longer remembers the answer
+    click = await fake.click(message, custom_ids(message)[0])
     await fake.wait_reply(click)
     assert SEEN[-1].command == "share" and SEEN[-1].text == question
 

@@ -41,6 +41,7 @@ from bot.serve import DeliveryError
 from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
 from handlers.errors import APOLOGY
+from handlers.feedback import flush_questions
 from handlers.registry import dispatch
 from handlers.requests import CommandRequest
 from handlers.usage import MAX_QUESTION_CHARS
@@ -544,7 +545,7 @@ class DiscordAdapter:
                     text: str) -> None:
         """'Share in channel': the share handler recomputes the answer and posts it once."""
         remembered = self._answers.get(answer_id)
-        text = text or (remembered.text if remembered else "")
+        text = text or (remembered.text if remembered else "") or await self._asked(answer_id)
         if not text:
             await send_error(interaction, "That answer is too old to share; ask again and "
                                           "share the new answer.")
@@ -555,6 +556,16 @@ class DiscordAdapter:
         if isinstance(result, Answer):
             self._remember(result, source, text)
         await self.reply(interaction, result, public=isinstance(result, Answer))
+
+    async def _asked(self, answer_id: str) -> str:
+        """The question behind an answer this process no longer remembers (another replica
+        answered it, or we restarted), from the questions the store keeps for /gaps."""
+        store = self.ctx.store
+        if store is None or not hasattr(store, "question_for"):
+            return ""
+        await flush_questions(self.ctx)
+        known = await store.question_for(answer_id)
+        return known[0] if known else ""
 
     async def vote(self, interaction: discord.Interaction[Any], direction: str,
                    answer_id: str) -> None:
