@@ -20,6 +20,7 @@ from bot.store import Store, open_store, open_store_url
 from bot.store import tables as t
 from bot.store.migrations import LATEST, migrate
 from bot.store.store import DEFAULT_LEASE, Known
+from handlers.question_log import AskedQuestion
 from tests.clock import FakeClock
 from tests.pg import PgServer
 
@@ -124,11 +125,18 @@ async def test_last_delivery_is_the_latest_sent(store: Store) -> None:
     assert last.index_version == 1
 
 
+async def record_question(store: Store, platform: str, question: str, intent: str,
+                          abstained: bool, answer_id: str, citations: str | None) -> None:
+    """One question, asked now on the store's clock (the question log writes batches)."""
+    await store.record_questions([AskedQuestion(platform, question, intent, abstained,
+                                                answer_id, citations, store.clock())])
+
+
 async def test_votes_upsert_and_gaps(store: Store, clock: FakeClock) -> None:
-    await store.record_question("slack", "Who is Kim?", "who", False, "a1", "[]")
-    await store.record_question("slack", "What about  Mars?", "topic", True, "a2", None)
+    await record_question(store, "slack", "Who is Kim?", "who", False, "a1", "[]")
+    await record_question(store, "slack", "What about  Mars?", "topic", True, "a2", None)
     clock.advance(minutes=1)
-    await store.record_question("discord", "what about mars", "topic", True, "a3", None)
+    await record_question(store, "discord", "what about mars", "topic", True, "a3", None)
     clock.advance(minutes=1)
     await store.record_vote("a1", "slack", "u1", -1, "Who is Kim?", "who", "[]")
     await store.record_vote("a1", "slack", "u2", 1, "Who is Kim?", "who", "[]")
@@ -150,11 +158,11 @@ async def test_votes_upsert_and_gaps(store: Store, clock: FakeClock) -> None:
 
 
 async def test_purge_older_than(store: Store, clock: FakeClock) -> None:
-    await store.record_question("slack", "old?", "topic", True, "a1", None)
+    await record_question(store, "slack", "old?", "topic", True, "a1", None)
     await store.record_vote("a1", "slack", "u1", -1, "old?", "topic", None)
     await store.claim_once("old-key")
     clock.advance(days=89)
-    await store.record_question("slack", "new?", "topic", True, "a2", None)
+    await record_question(store, "slack", "new?", "topic", True, "a2", None)
     clock.advance(days=2)
     assert await store.purge_older_than(90) == 3
     assert [g.question for g in await store.gaps()] == ["new"]

@@ -297,21 +297,6 @@ class Store:
 
     # -- questions, votes, gaps (issue 6) -----------------------------------------------
 
-    async def record_question(
-        self,
-        platform: str,
-        question: str,
-        intent: str,
-        abstained: bool,
-        answer_id: str | None,
-        citations_json: str | None,
-    ) -> None:
-        """Store the question exactly as typed; never who asked it."""
-        from handlers.question_log import AskedQuestion
-
-        await self.record_questions([AskedQuestion(platform, question, intent, abstained,
-                                                   answer_id, citations_json, self.clock())])
-
     async def record_questions(self, asked: Sequence[AskedQuestion]) -> None:
         """Store many questions in one transaction (the question log's batches)."""
         if not asked:
