@@ -1,71 +1,154 @@
 """Compose the daily briefing from the index: a minute's read, every line cited.
 
-Per article: the headline, the gist (the lede and the strongest claim), the people quoted with
-their roles, and the obstacles or open questions it raises. Then what is new since the
-channel's previous briefing (articles and people added by a reload).
+Per article (the first five): the headline; who is involved, with the role the article gives
+each (people with a role, most mentioned first, each role cited to the sentence it comes from);
+then a summary of three to five verbatim sentences chosen by LexRank centrality and MMR
+(`bot.engine.summarize`), in reading order. A direct quote whose sentence does not name its
+speaker gets "— Name"; "Open question:" marks only a sentence that is one (it ends with "?").
+Then what is new since the channel's previous briefing (articles and people added by a reload).
+The whole text stays under about 3,500 characters: each article gets an equal share.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.engine.lexicon import OBSTACLE_STRONG, OBSTACLE_WEAK
-from bot.engine.text import fold, words
+from bot.engine.summarize import summarize
+from bot.engine.text import fold, truncate, words
 from bot.models import Briefing, BriefingSection, Citation
 
 if TYPE_CHECKING:
+    from bot.engine.documents import Paragraph
+    from bot.engine.extract import Entity
     from bot.engine.index import KnowledgeIndex
 
 MAX_ARTICLES = 5
+MAX_PEOPLE = 4
+MAX_CHARS = 3500
+"""Soft bound on the briefing text: about a minute's read."""
+SUMMARY_MIN, SUMMARY_MAX = 3, 5
+SENTENCES_PER_PICK = 6
+"""A summary sentence per this many candidate sentences (about a sixth of the article),
+between SUMMARY_MIN and SUMMARY_MAX."""
+MIN_TOKENS = 3
+"""Sentences with fewer content tokens carry no thread of their own."""
+ROLE_CHARS = 120
+MARKER_CHARS = 8
+"""Room kept for a line's bullet and ` [nn]` marker when budgeting."""
+_CLOSERS = " \"'”’)]»"
 
 
-def _obstacle_score(text: str) -> float:
-    toks = [fold(w) for w in words(text)]
-    return sum(t in OBSTACLE_STRONG for t in toks) + 0.3 * sum(t in OBSTACLE_WEAK for t in toks)
+def is_question(text: str) -> bool:
+    return text.rstrip(_CLOSERS).endswith("?")
 
 
 def compose_briefing(ix: KnowledgeIndex, since: datetime | None = None,
                      known_docs: set[str] | None = None,
                      known_people: set[str] | None = None) -> Briefing:
     citations: list[Citation] = []
-    sections: list[BriefingSection] = []
+    cited: dict[int, int] = {}
 
     def cite(i: int) -> str:
-        s = ix.sentences[i]
-        doc = ix.documents[s.doc]
-        citations.append(Citation(document=doc.title, paragraph=s.paragraph, quote=s.text,
-                                  doc_id=doc.id, sentence_ids=[s.id], url=doc.url))
-        return f"[{len(citations)}]"
+        if i not in cited:
+            s = ix.sentences[i]
+            doc = ix.documents[s.doc]
+            citations.append(Citation(document=doc.title, paragraph=s.paragraph, quote=s.text,
+                                      doc_id=doc.id, sentence_ids=[s.id], url=doc.url))
+            cited[i] = len(citations)
+        return f"[{cited[i]}]"
 
-    for doc in ix.documents[:MAX_ARTICLES]:
-        body = [i for p in doc.paragraphs if p.kind == "body" for i in p.sentences
-                if ix.answerable[i] and ix.sentences[i].kind == "body"]
-        if not body:
-            continue
+    tail = _tail_sections(ix, since, known_docs, known_people)
+    title = "Daily briefing"
+    articles = [(doc, body) for doc in ix.documents[:MAX_ARTICLES]
+                if (body := _candidates(ix, doc.idx, doc.paragraphs))]
+    room = MAX_CHARS - len(title) - len(_render(tail))
+    share = room // max(1, len(articles))
+
+    sections: list[BriefingSection] = []
+    for doc, body in articles:
         lines: list[str] = []
-        used: set[int] = set()
-        lede = body[0]
-        lines.append(f"{ix.sentences[lede].text} {cite(lede)}")
-        used.add(lede)
-        quoted = [e for e in ix.people() if doc.idx in e.docs and e.quotes and e.role
-                  and any(ix.sentences[q].doc == doc.idx for q in e.quotes)]
-        for person in sorted(quoted, key=lambda e: -len(e.quotes))[:3]:
-            mine = [q for q in person.quotes if ix.sentences[q].doc == doc.idx]
-            attributions = ix.extraction.attributions
-            quote = next((q for q in mine if attributions[q].direct), mine[0])
-            role = person.role if len(person.role or "") <= 120 else None
-            who = f"{person.name} ({role})" if role else person.name
-            lines.append(f"{who}: {ix.sentences[quote].text} {cite(quote)}")
-            used.add(quote)
-        obstacles = sorted((i for i in body if i not in used),
-                           key=lambda i: -_obstacle_score(ix.sentences[i].text))
-        for i in obstacles[:2]:
-            if _obstacle_score(ix.sentences[i].text) >= 1:
-                lines.append(f"Open question: {ix.sentences[i].text} {cite(i)}")
-                used.add(i)
+        used = len(doc.title) + 2
+        who = _who_line(ix, doc.idx, cite, share // 2)
+        if who:
+            lines.append(who)
+            used += len(who) + 3
+        k = min(len(body), max(SUMMARY_MIN, min(SUMMARY_MAX,
+                                                math.ceil(len(body) / SENTENCES_PER_PICK))))
+        texts = [_line_text(ix, i) for i in body]
+        picks = summarize([ix.tokens[i] for i in body], k,
+                          groups=[ix.sentences[i].paragraph for i in body],
+                          costs=[len(t) + MARKER_CHARS for t in texts], budget=share - used)
+        lines += [f"{texts[p]} {cite(body[p])}" for p in picks]
         sections.append(BriefingSection(heading=doc.title, lines=lines))
+    sections += tail
 
+    return Briefing(title=title, text=title + _render(sections), sections=sections,
+                    citations=citations)
+
+
+def _render(sections: list[BriefingSection]) -> str:
+    out = []
+    for section in sections:
+        out.append(f"\n\n{section.heading}")
+        out += [f"\n• {ln}" for ln in section.lines]
+    return "".join(out)
+
+
+def _candidates(ix: KnowledgeIndex, doc: int, paragraphs: list[Paragraph]) -> list[int]:
+    """The article's body sentences that may be shown, in reading order."""
+    return [i for p in paragraphs if p.kind == "body" for i in p.sentences
+            if ix.answerable[i] and ix.sentences[i].kind == "body"
+            and ix.sentences[i].doc == doc and len(ix.tokens[i]) >= MIN_TOKENS]
+
+
+def _line_text(ix: KnowledgeIndex, i: int) -> str:
+    """The sentence verbatim, marked as a question only when it is one, and followed by its
+    speaker when it is a direct quote that does not name them."""
+    text = ix.sentences[i].text
+    if is_question(text):
+        text = f"Open question: {text}"
+    attribution = ix.extraction.attributions.get(i)
+    if attribution and attribution.direct and attribution.person and attribution.label:
+        named = {fold(w) for w in words(ix.sentences[i].text)}
+        if not any(fold(w) in named for w in words(attribution.label) if len(w) > 2):
+            text = f"{text} — {attribution.label}"
+    return text
+
+
+def _who_line(ix: KnowledgeIndex, doc: int, cite: Callable[[int], str],
+              budget: int) -> str | None:
+    """The people the article involves who have a role, most mentioned first, each with the
+    role cited to the sentence it was read from, preferring one of this article that states it
+    (a person may be in several articles), else to their first mention here (a curated role)."""
+    mine: list[tuple[int, int, Entity, int]] = []
+    for person in ix.people():
+        here = [i for i in person.mentions if ix.sentences[i].doc == doc and ix.answerable[i]]
+        if not person.role or not here:
+            continue
+        source = person.role_sentence
+        if source is None or not ix.answerable[source] or ix.sentences[source].doc != doc:
+            role = fold(person.role)
+            source = next((i for i in here if role in fold(ix.sentences[i].text)),
+                          source if source is not None and ix.answerable[source] else here[0])
+        mine.append((-len(here), here[0], person, source))
+    mine.sort(key=lambda m: (m[0], m[1]))
+    parts: list[str] = []
+    length = len("Who: ")
+    for _, _, person, source in mine[:MAX_PEOPLE]:
+        part = f"{person.name}, {truncate(person.role or '', ROLE_CHARS)}"
+        if parts and length + len(part) + MARKER_CHARS > budget:
+            break
+        parts.append(f"{part} {cite(source)}")
+        length += len(parts[-1]) + 2
+    return "Who: " + "; ".join(parts) if parts else None
+
+
+def _tail_sections(ix: KnowledgeIndex, since: datetime | None, known_docs: set[str] | None,
+                   known_people: set[str] | None) -> list[BriefingSection]:
+    sections: list[BriefingSection] = []
     if since is not None or known_docs is not None:
         when = since.strftime("%d %b %Y") if since else "the previous briefing"
         new_docs = [d.title for d in ix.documents if known_docs is not None
@@ -86,10 +169,4 @@ def compose_briefing(ix: KnowledgeIndex, since: datetime | None = None,
         sections.append(BriefingSection(
             heading="More", lines=[f"{len(ix.documents) - MAX_ARTICLES} more articles in the "
                                    "index; ask about them with /ask."]))
-    title = "Daily briefing"
-    text_lines = [title]
-    for section in sections:
-        text_lines.append(f"\n{section.heading}")
-        text_lines += [f"• {ln}" for ln in section.lines]
-    return Briefing(title=title, text="\n".join(text_lines), sections=sections,
-                    citations=citations)
+    return sections
