@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from bot.engine.markup import clean_question, printable
 from bot.errors import UserFacingError
 from bot.models import Answer, Briefing, Notice, Result, UserError
 from bot.render.text import render_text
@@ -30,6 +32,22 @@ def result_to_json(result: Result) -> dict[str, Any]:
         return {"text": render_text(result), "abstained": False, "intent": "error",
                 "citations": [], "kind": "error", "error": result.message}
     raise TypeError(type(result).__name__)
+
+
+_UNPRINTABLE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
+def to_json(data: Any, indent: int | None = None) -> str:
+    """JSON with non-ASCII text kept readable, but DEL, C1 controls (U+009B is a CSI to some
+    terminals) and lone surrogates (which `print` cannot encode) written as \\u escapes.
+    json.dumps already escapes C0 controls; the escapes decode to the same strings."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _print_text(text: str, **kwargs: Any) -> None:
+    """Human-readable output: questions and seeds may hold escapes; the terminal gets none."""
+    print(printable(text), **kwargs)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -58,20 +76,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     ctx = _context(_settings(args))
 
     def one(question: str) -> Result:
-        return _run(dispatch(CommandRequest(command="ask", text=question, platform="cli"), ctx))
+        # The handler and the engine clean too; cleaning is idempotent, and doing it here
+        # means nothing the shell passed (ANSI escapes, controls) reaches the output.
+        request = CommandRequest(command="ask", text=clean_question(question), platform="cli")
+        return _run(dispatch(request, ctx))
 
     if args.question == "-":
         for line in sys.stdin:
             result = one(line.rstrip("\n"))
-            out = json.dumps(result_to_json(result), ensure_ascii=False) if args.json else (
-                render_text(result) + "\n")
-            print(out, flush=True)
+            if args.json:
+                print(to_json(result_to_json(result)), flush=True)
+            else:
+                _print_text(render_text(result) + "\n", flush=True)
         return 0
     result = one(args.question)
     if args.json:
-        print(json.dumps(result_to_json(result), ensure_ascii=False), flush=True)
+        print(to_json(result_to_json(result)), flush=True)
     else:
-        print(render_text(result))
+        _print_text(render_text(result))
     return 2 if isinstance(result, UserError) else 0
 
 
@@ -79,9 +101,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     ctx = _context(_settings(args))
     index = ctx.index.current
     if args.json:
-        print(json.dumps(index.summary(), ensure_ascii=False, indent=2))
+        print(to_json(index.summary(), indent=2))
     else:
-        print(index.describe())
+        _print_text(index.describe())
     return 0
 
 
@@ -90,7 +112,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     ctx = _context(_settings(args))
     report = run_eval(Path(args.file), ctx, verbose=args.verbose)
-    print(report.render())
+    _print_text(report.render())
     return 0 if report.all_passed or not args.strict else 1
 
 
@@ -100,9 +122,9 @@ def cmd_brief(args: argparse.Namespace) -> int:
     ctx = _context(_settings(args))
     result = _run(dispatch(CommandRequest(command="brief", text="", platform="cli"), ctx))
     if args.json:
-        print(json.dumps(result_to_json(result), ensure_ascii=False))
+        print(to_json(result_to_json(result)))
     else:
-        print(render_text(result))
+        _print_text(render_text(result))
     return 2 if isinstance(result, UserError) else 0
 
 
@@ -169,7 +191,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
               f"({reason}); start one with `briefbot serve` (it reads the seeds at start).",
               file=sys.stderr)
         return 1
-    print(body.get("text") or f"HTTP {status}")
+    _print_text(body.get("text") or f"HTTP {status}")
     return 0 if status == 200 else 1
 
 
@@ -185,7 +207,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         finally:
             await store.close()
 
-    print(render_text(_run(report())))
+    _print_text(render_text(_run(report())))
     return 0
 
 
@@ -260,10 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SettingsError as exc:
-        print(f"briefbot: {exc}", file=sys.stderr)
+        _print_text(f"briefbot: {exc}", file=sys.stderr)
         return 2
     except UserFacingError as exc:
-        print(f"briefbot: {exc.message}" + (f"\n{exc.hint}" if exc.hint else ""), file=sys.stderr)
+        _print_text(f"briefbot: {exc.message}" + (f"\n{exc.hint}" if exc.hint else ""),
+                    file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
