@@ -66,14 +66,14 @@ def main() -> None:
           f"{platform.python_version()}, {platform.platform()}")
 
     root = Path(__file__).resolve().parent.parent
-    seeds = build_index(root / "seeds", semantic="off")
+    seeds = build_index(root / "seeds")
     p50, p99 = measure(seeds, SEED_QUESTIONS, rounds=50)
     print(f"seeds ({len(seeds.documents)} article): answer p50 {p50:.2f} ms, p99 {p99:.2f} ms "
           f"(target p99 <= 5 ms)")
 
     folder = generate(args.corpus_dir / str(args.articles), args.articles)
     t = time.perf_counter()
-    big = build_index(folder, semantic="off")
+    big = build_index(folder)
     build = time.perf_counter() - t
     print(f"{args.articles} articles: {len(big.sentences)} sentences, {len(big.people())} people, "
           f"build {build:.1f} s (target <= 60 s)")

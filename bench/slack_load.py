@@ -94,7 +94,7 @@ def free_port() -> int:
 def start_server(kind: str, port: int, api_url: str, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": api_url, "BRIEFBOT_HOST": "127.0.0.1", "BRIEFBOT_PORT": str(port),
-           "BRIEFBOT_DATA_DIR": str(log_path.parent), "BRIEFBOT_SEMANTIC": "off"}
+           "BRIEFBOT_DATA_DIR": str(log_path.parent)}
     env.pop("SLACK_APP_TOKEN", None)
     if kind == "bare":
         cmd = [sys.executable, __file__, "--bare", str(port), api_url]
@@ -264,7 +264,7 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
     fake = await FakeSlack().start()
     with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as devnull:  # noqa: ASYNC230
         setup_logging("INFO", False, stream=devnull)  # production format, output discarded
-        settings = Settings(_env_file=None, semantic="off", data_dir=Path(tmp),
+        settings = Settings(_env_file=None, data_dir=Path(tmp),
                             slack_bot_token=SecretStr("xoxb-bench"), slack_app_token=None,
                             slack_signing_secret=SecretStr(SECRET), slack_api_url=fake.api_url)
         ctx = await build_context(settings)

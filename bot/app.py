@@ -33,7 +33,7 @@ async def build_context(settings: Settings) -> AppContext:
     from bot.engine.index import build_index
     from bot.store import open_store
 
-    index = await asyncio.to_thread(build_index, settings.seeds_dir, semantic=settings.semantic)
+    index = await asyncio.to_thread(build_index, settings.seeds_dir)
     store = await open_store(settings)
     return AppContext(settings=settings, index=IndexHolder(index, version=1), store=store)
 

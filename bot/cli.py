@@ -62,7 +62,7 @@ def _context(settings: Settings):
     from bot.engine.index import build_index
     from handlers.context import AppContext
 
-    index = build_index(settings.seeds_dir, semantic=settings.semantic)
+    index = build_index(settings.seeds_dir)
     return AppContext(settings=settings, index=IndexHolder(index, version=1))
 
 

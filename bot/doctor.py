@@ -75,7 +75,7 @@ def _check_seeds(seeds_dir: Path) -> Check:
     try:
         from bot.engine.index import build_index
 
-        index = build_index(seeds_dir, semantic="off")
+        index = build_index(seeds_dir)
     except SeedError as exc:
         return _fail("seeds", exc.message,
                      exc.hint or "Fix or remove that file, then run `briefbot doctor` again.")

@@ -37,6 +37,9 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     suggestions: list[str] = Field(default_factory=list, description="Topics the seeds cover.")
     title: str | None = Field(default=None, description="Heading, e.g. the person's name.")
+    confidence: float | None = Field(
+        default=None, description="The learned answer model's probability that the sentences "
+        "shown answer the question (ranked answers only).")
     answer_id: str = Field(default_factory=new_id)
     index_version: int = 0
     source_command: str = Field(default="ask", description="ask or who: how to recompute it.")

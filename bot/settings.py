@@ -44,12 +44,6 @@ class Settings(BaseSettings):
     default_timezone: str = Field(default="UTC", validation_alias="BRIEFBOT_DEFAULT_TZ")
     log_json: bool = Field(default=False, validation_alias="BRIEFBOT_LOG_JSON")
     log_level: str = Field(default="INFO", validation_alias="BRIEFBOT_LOG_LEVEL")
-    semantic: str = Field(
-        default="auto",
-        pattern="^(auto|on|off)$",
-        validation_alias="BRIEFBOT_SEMANTIC",
-        description="auto: fuse MiniLM embeddings with BM25 when the semantic extra is installed.",
-    )
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.engine.markup import clean_question
+from bot.engine.protocol import AnswerEngine
 from bot.errors import UserFacingError
 from bot.models import Answer, Notice, Result
 from handlers.context import AppContext
@@ -10,7 +12,7 @@ from handlers.usage import MAX_QUESTION_CHARS, usage_notice
 
 
 def _clean_question(text: str, what: str = "question") -> str:
-    question = " ".join(text.split())
+    question = clean_question(text)
     if len(question) > MAX_QUESTION_CHARS:
         raise UserFacingError(
             f"That {what} is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.",
@@ -24,8 +26,8 @@ async def ask(req: CommandRequest, ctx: AppContext) -> Result:
     question = _clean_question(req.text)
     if not question or question.lower() in {"help", "?", "-h", "--help"}:
         return usage_notice()
-    index = ctx.index.current
-    answer: Answer = index.answer(question)
+    engine: AnswerEngine = ctx.index.current
+    answer: Answer = engine.answer(question)
     answer.index_version = ctx.index.version
     return answer
 
@@ -39,7 +41,8 @@ async def who(req: CommandRequest, ctx: AppContext) -> Result:
             text="Give a name from the articles, e.g. `/who Tertitskiy` or `/who Rudiger Frank`.",
             lines=[f"People in the articles: {', '.join(ctx.index.current.people_names()[:10])}"],
         )
-    answer = ctx.index.current.who(name)
+    engine: AnswerEngine = ctx.index.current
+    answer = engine.who(name)
     answer.index_version = ctx.index.version
     return answer
 

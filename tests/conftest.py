@@ -22,12 +22,12 @@ SEEDS = ROOT / "seeds"
 
 @pytest.fixture(scope="session")
 def seed_index():
-    return build_index(SEEDS, semantic="off")
+    return build_index(SEEDS)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(seeds_dir=SEEDS, data_dir=tmp_path, semantic="off", _env_file=None)
+    return Settings(seeds_dir=SEEDS, data_dir=tmp_path, _env_file=None)
 
 
 @pytest.fixture
@@ -46,9 +46,9 @@ def seeds(tmp_path: Path) -> Path:
 @pytest.fixture
 def live(seeds: Path, tmp_path: Path) -> AppContext:
     """An app context on that copy, with slack:UADMIN as an admin (for reloads)."""
-    settings = Settings(seeds_dir=seeds, data_dir=tmp_path, semantic="off",
+    settings = Settings(seeds_dir=seeds, data_dir=tmp_path,
                         admins=["slack:UADMIN"], _env_file=None)
-    return AppContext(settings=settings, index=IndexHolder(build_index(seeds, "off"), 1))
+    return AppContext(settings=settings, index=IndexHolder(build_index(seeds), 1))
 
 
 @pytest.fixture

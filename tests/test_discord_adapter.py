@@ -363,7 +363,7 @@ async def test_serve_discord_answers_through_the_fake_and_stops_on_sigterm(
         port = probe.getsockname()[1]
     env = {**os.environ, "DISCORD_TOKEN": TOKEN, "DISCORD_API_URL": fake.api_url,
            "DISCORD_GATEWAY_URL": fake.gateway_url, "BRIEFBOT_DATA_DIR": str(tmp_path),
-           "BRIEFBOT_SEMANTIC": "off", "BRIEFBOT_HOST": "127.0.0.1", "BRIEFBOT_PORT": str(port),
+           "BRIEFBOT_HOST": "127.0.0.1", "BRIEFBOT_PORT": str(port),
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--discord", env=env,

@@ -72,7 +72,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BRIEFBOT_SEEDS_DIR", str(seeds))
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("BRIEFBOT_SEMANTIC", "off")
     return {"seeds": seeds, "data": tmp_path / "data"}
 
 

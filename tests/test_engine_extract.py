@@ -13,7 +13,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 
 @pytest.fixture(scope="module")
 def corpus() -> KnowledgeIndex:
-    return build_index(FIXTURES, semantic="off")
+    return build_index(FIXTURES)
 
 
 def person(ix: KnowledgeIndex, name: str):

@@ -70,7 +70,7 @@ def test_byline_and_caption_credit(seed_index) -> None:
 def test_bad_seed_files_are_named(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     (tmp_path / name).write_bytes(content)
     with pytest.raises(SeedError) as err:
-        build_index(tmp_path, semantic="off")
+        build_index(tmp_path)
     assert name in err.value.message and message in err.value.message
 
 
@@ -78,7 +78,7 @@ def test_oversized_seed_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     big.write_bytes(b"word " * (1_100_000))
     with pytest.raises(SeedError, match="5 MB"):
-        build_index(tmp_path, semantic="off")
+        build_index(tmp_path)
 
 
 def test_missing_or_empty_folder(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_curation_adds_role_alias_and_hides(tmp_path: Path) -> None:
     (tmp_path / "curation.yaml").write_text(
         "entities:\n  - name: Jane Roe\n    role: chief planner\n    aliases: [JR]\n"
         "hide:\n  - a#p2.s1\nsynonyms:\n  expense: [costs]\n", encoding="utf-8")
-    ix = build_index(tmp_path, semantic="off")
+    ix = build_index(tmp_path)
     card = ix.who("JR")
     assert "chief planner" in card.text
     assert "budget" not in ix.answer("when did the budget double").text

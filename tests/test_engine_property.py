@@ -39,7 +39,7 @@ class Corpus:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.index = build_index(CORPORA[name], semantic="off")
+        self.index = build_index(CORPORA[name])
         self.texts = _document_texts(self.index)
 
     def __repr__(self) -> str:
@@ -123,21 +123,12 @@ def test_cleaned_text_answers_have_no_control_characters(corpus: Corpus, text: s
     ask_both(corpus, clean_question(text), printable=True)
 
 
-# The xfails below are engine bugs found by these properties (the engine is being rewritten
-# elsewhere). Each expects only its own exception, so any other failure still fails the test.
-
-@pytest.mark.xfail(raises=ControlCharacters, strict=False, reason=(
-    "engine: an abstention echoes the raw question: compute('ask', '\\x1b') -> "
-    "\"The articles don't mention \\x1b. ...\"; the engine should clean_question() it"))
 @PROPERTY
 @given(text=ANY_TEXT)
 def test_raw_text_answers_have_no_control_characters(corpus: Corpus, text: str) -> None:
     ask_both(corpus, text, printable=True)
 
 
-@pytest.mark.xfail(raises=UncitedAnswer, strict=False, reason=(
-    "engine: an author known only from front matter gets a card with no citation: "
-    "'who is Maria Lindqvist' on tests/fixtures/corpus"))
 @PROPERTY
 @given(data=st.data())
 def test_question_templates_with_names(corpus: Corpus, data: st.DataObject) -> None:
@@ -157,9 +148,6 @@ def test_question_templates_with_seed_words(corpus: Corpus, data: st.DataObject)
     ask_both(corpus, template.format(x=x))
 
 
-@pytest.mark.xfail(raises=ValueError, strict=False, reason=(
-    "engine crash: 'who mentions Vladivostok', 'who Americans' -> ValueError: zero-size array "
-    "to reduction operation maximum (empty pool in Answerer._ranked, bot/engine/answer.py)"))
 @PROPERTY
 @given(data=st.data())
 def test_who_templates_with_seed_words(corpus: Corpus, data: st.DataObject) -> None:

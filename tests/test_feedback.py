@@ -155,8 +155,8 @@ async def test_discord_thumbs_up_then_down_stores_one_down_vote(
 # --- briefbot reload over the local port ------------------------------------------------------
 
 def live_ctx(seeds: Path, data: Path, store: Store | None = None) -> AppContext:
-    settings = Settings(seeds_dir=seeds, data_dir=data, semantic="off", _env_file=None)
-    return AppContext(settings=settings, index=IndexHolder(build_index(seeds, "off"), 1),
+    settings = Settings(seeds_dir=seeds, data_dir=data, _env_file=None)
+    return AppContext(settings=settings, index=IndexHolder(build_index(seeds), 1),
                       store=store)
 
 

@@ -186,7 +186,7 @@ def _control(c: str) -> bool:
 # -- the CLI prints nothing that could drive a terminal ------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "BRIEFBOT_SEMANTIC": "off"}
+ENV = dict(os.environ)
 HOSTILE = "\x1b[31m\x1b]0;pwned\x07\x01\x02\x08\x0b\x0c\x0e\x1f\x7f\x9b2J"
 
 

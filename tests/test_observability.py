@@ -33,7 +33,7 @@ DISCORD = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789A
 @pytest.fixture
 def light_ctx(tmp_path: Path) -> AppContext:
     """A context without an index: `help` needs none, so these tests stay fast."""
-    settings = Settings(seeds_dir=tmp_path, data_dir=tmp_path, semantic="off", _env_file=None)
+    settings = Settings(seeds_dir=tmp_path, data_dir=tmp_path, _env_file=None)
     return AppContext(settings=settings, index=IndexHolder(version=7))
 
 

@@ -259,7 +259,7 @@ async def test_next_briefing_says_what_is_new_since_the_previous(
             "From: Ana Lee\n\nThe harbour reopens in May.\n\n"
             "The port authority said on Monday that the harbour will reopen in May after "
             "repairs. Dock workers welcomed the news.\n", encoding="utf-8")
-        ctx.index.swap(await asyncio.to_thread(build_index, seeds, semantic="off"))
+        ctx.index.swap(await asyncio.to_thread(build_index, seeds))
         await scheduler.tick(clock.advance(days=1))
         news = adapter.posts[-1][1].sections[-1]
         assert news.heading == "New since 05 Mar 2024"

@@ -99,7 +99,7 @@ def slow(events: list[str]) -> Iterator[SlowCommand]:
 @pytest.fixture
 async def app_ctx(tmp_path: Path) -> AppContext:
     settings = Settings(seeds_dir=tmp_path, data_dir=tmp_path, host="127.0.0.1",
-                        port=_free_port(), semantic="off", _env_file=None)
+                        port=_free_port(), _env_file=None)
     store = await open_store(settings)
     return AppContext(settings=settings, index=IndexHolder(version=1), store=store)
 

@@ -235,7 +235,7 @@ async def test_seed_with_pings_is_shown_harmlessly(settings, fake, tmp_path):
         "cancelled. He added @everyone and <@U999> must wait for the next ferry.\n",
         encoding="utf-8")
     ctx = AppContext(settings=settings.model_copy(update={"seeds_dir": seeds}),
-                     index=IndexHolder(build_index(seeds, semantic="off"), version=1))
+                     index=IndexHolder(build_index(seeds), version=1))
     client, adapter = await serve_http(ctx, fake)
     try:
         message = await (await slash(client, fake, "/ask", "@here why is the ferry cancelled"

@@ -9,33 +9,23 @@ sentences must hold the kind of answer asked for (a place for where, a time for 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.engine.compose import Line, abstain, compose
+from bot.engine.decide import decide
 from bot.engine.extract import Entity, is_role_word
+from bot.engine.features import question_terms
 from bot.engine.index import KnowledgeIndex
 from bot.engine.intents import Intent, classify
-from bot.engine.lexicon import (
-    GENERIC_QUESTION_TERMS,
-    MONTHS,
-    QUESTION_WORDS,
-    STOPWORDS_CAPS,
-    WEEKDAYS,
-)
+from bot.engine.lexicon import GENERIC_QUESTION_TERMS, QUESTION_WORDS, STOPWORDS_CAPS
+from bot.engine.markup import clean_question
+from bot.engine.scorer import load_scorer
+from bot.engine.summarize import summarize
 from bot.engine.text import STOPWORDS, content_tokens, fold, words
-from bot.models import MAX_ANSWER_CHARS, Answer, Citation
+from bot.models import Answer
 
-_TIME = re.compile(
-    r"\b(?:(?:early|mid|late)[- ])?(?:" + "|".join(MONTHS + WEEKDAYS) + r")\b|\b(?:1[89]|20)\d\d\b|"
-    r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm)\b|\b(?:yesterday|today|tomorrow|tonight|last|next|ago|"
-    r"since|until|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-                     r"thousand|million|billion|dozen|half|percent|per cent)\b", re.IGNORECASE)
-_PLACE_PREP = re.compile(r"\b(?:in|at|near|to|from)\s+(?:the\s+)?[A-Z][\w-]+")
 _ANAPHOR = re.compile(r"^(?:That|This|These|Those|It|Such)\b")
-MIN_COVERAGE = 0.5
 NAME_MATCH = 80
 
 
@@ -49,31 +39,70 @@ def _as_typed(question: str, folded: str) -> str:
     return folded
 
 
-@dataclass
-class Line:
-    sentence: int
-    text: str
-    suffix: str = ""
-
-
 class Answerer:
     def __init__(self, index: KnowledgeIndex) -> None:
         self.ix = index
-        self._section = np.zeros(len(index.sentences), dtype=np.float32)
 
     # -- entry point ----------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
+        """Understand the question, then take the one path that fits it.
+
+        Chat markup and control characters are removed first, so `<@U1> who is X` is `who is
+        X` and nothing raw is echoed back. Names and authors are lookups in the extracted
+        entities; summaries and "who is involved" are built from the articles as a whole;
+        everything else is retrieved, scored by the learned model, and shown or abstained on.
+        """
+        question = clean_question(question)
         intent = classify(question)
         if intent.kind == "author":
             return self._author(question)
+        if intent.kind == "summary":
+            return self._summary(question)
+        if intent.kind == "people":
+            return self._involved(question)
         if intent.kind in ("who", "quote") and intent.subject:
             person = self.find_person(intent.subject)
             if person is not None:
                 return self._quotes(question, person) if intent.kind == "quote" else \
                     self._card(question, person)
             if intent.kind == "who":
-                return self._mentions(question, intent.subject)
+                found = self._mentions(question, intent.subject)
+                if found is not None:
+                    return found
         return self._ranked(question, intent)
+
+    # -- the articles as a whole ------------------------------------------------------------
+    def _summary(self, question: str) -> Answer:
+        """The most central sentences of the most recent articles (LexRank + MMR)."""
+        lines: list[Line] = []
+        for doc in self.ix.documents[:3]:
+            body = [i for p in doc.paragraphs if p.kind == "body" for i in p.sentences
+                    if self.ix.answerable[i]]
+            if not body:
+                continue
+            picks = summarize([self.ix.tokens[i] for i in body], k=3 if len(
+                self.ix.documents) == 1 else 2)
+            lines += [Line(body[k], self.ix.texts[body[k]]) for k in picks]
+        if not lines:
+            return self._abstain(question, "summary", "The articles have no text to summarise.")
+        title = self.ix.documents[0].title if len(self.ix.documents) == 1 else "Summary"
+        return self._compose(question, "summary", lines, title=title)
+
+    def _involved(self, question: str) -> Answer:
+        """The people the articles name with a role, most mentioned first."""
+        people = [p for p in sorted(self.ix.people(), key=lambda e: (-len(e.mentions), e.name))
+                  if p.role and p.role != "author"]
+        lines: list[Line] = []
+        for p in people[:6]:
+            i = p.role_sentence if p.role_sentence is not None else (
+                p.mentions[0] if p.mentions else None)
+            if i is not None and self.ix.answerable[i]:
+                lines.append(Line(i, self.ix.texts[i]))
+        if not lines:
+            return self._abstain(question, "who", "The articles name nobody with a role.")
+        head = "People in the articles: " + "; ".join(
+            f"{p.name} ({p.role})" for p in people[:6])
+        return self._compose(question, "who", lines, head=head, title="People")
 
     # -- people ---------------------------------------------------------------------------
     def find_person(self, name: str) -> Entity | None:
@@ -157,14 +186,21 @@ class Answerer:
         return self._compose(question, "who", lines, head=head, title="Authors", max_lines=3)
 
     def _byline_sentences(self, person: Entity) -> list[int]:
+        """The byline of each article by this author or, when the byline is only in the front
+        matter, the article's first sentence: what they wrote, with something to cite."""
         out = []
         for d in self.ix.documents:
             if person.name in d.authors:
-                out += [p.sentences[0] for p in d.paragraphs if p.kind in ("byline", "signoff")]
+                byline = [p.sentences[0] for p in d.paragraphs
+                          if p.kind in ("byline", "signoff") and p.sentences]
+                lead = [i for p in d.paragraphs if p.kind == "body" for i in p.sentences
+                        if self.ix.answerable[i]][:1]
+                out += byline or lead
         return out[:2]
 
-    def _mentions(self, question: str, subject: str) -> Answer:
-        """`who is X` for a name that is not a person we know: organisations, places, text."""
+    def _mentions(self, question: str, subject: str) -> Answer | None:
+        """`who is X` for a name that is not a person we know: organisations and places.
+        None when X is no entity: the question is then ranked like any other."""
         q = fold(subject).strip()
         key = self.ix.extraction.alias_index.get(re.sub(r"^the ", "", q))
         if key:
@@ -173,8 +209,7 @@ class Answerer:
                      if self.ix.answerable[i]]
             if lines:
                 return self._compose(question, "who", lines, title=ent.name, max_lines=3)
-        return self._abstain(question, "who",
-                             f"The articles don't mention {_as_typed(question, subject)}.")
+        return None
 
     def _direct(self, i: int) -> bool:
         a = self.ix.extraction.attributions.get(i)
@@ -211,131 +246,29 @@ class Answerer:
                                   score_cutoff=85) is not None
 
     def _ranked(self, question: str, intent: Intent) -> Answer:
+        """Retrieve, score with the learned model, and show the best sentences or abstain."""
         kind = intent.kind
-        names, topics, content = self._terms(question)
-        unknown = [n for n in names if not self._name_known(n)]
-        if unknown:
-            return self._abstain(question, kind,
-                                 f"The articles don't mention {_as_typed(question, unknown[0])}.")
-        if intent.kind == "quote" and intent.subject:
-            kind = "what"  # "what does Russia say": not a person we know; rank sentences
-        if topics and not any(self._is_covered(t) for t in topics):
-            return self._abstain(question, kind, "The articles don't cover that.")
-        if not content:
+        names, _topics, _content = self._terms(question)
+        synonyms = self.ix.synonyms  # an admin's, from seeds/curation.yaml
+        curated = [syn for w in words(question) for syn in sorted(synonyms.get(fold(w), ()))]
+        q = question_terms(" ".join([question, *curated]), self.ix.idf)
+        if not q.stems:
             return self._abstain(question, kind, "I couldn't tell what the question is about.")
-        q_stems = [s for t in content for s in content_tokens(t)]
-        syn_stems = [s for t in content for s in self.ix.expand(t) if s not in q_stems]
-        scores = self.ix.scores(q_stems)
-        if syn_stems:
-            scores = scores + 0.5 * self.ix.scores(syn_stems)
-        if self.ix.semantic is not None:
-            scores = self.ix.semantic.fuse(question, scores)
-        heads = self.ix.section_heading
-        section = np.where(heads >= 0, scores[np.maximum(heads, 0)], 0.0)
-        self._section = section / (float(section.max()) or 1.0)
-        scores = np.where(self.ix.answerable, scores + 0.3 * float(scores.max()) * self._section,
-                          0.0)
-        if not scores.any():
-            return self._abstain(question, kind, "The articles don't cover that.")
-        pool = self._pool(scores, kind)
-        best = float(scores[pool].max()) or 1.0
-        final = {i: self._score(i, scores[i] / best, kind) for i in pool}
-        ranked = sorted(pool, key=lambda i: -final[i])
-        chosen = self._choose(ranked, final, kind)
-        if not chosen:
+        scorer = load_scorer()
+        allowed = self.ix.attributed if kind == "who_said" else None
+        decision = decide(self.ix, q, scorer, allowed)
+        if allowed is not None and not decision.answer:
+            decision = decide(self.ix, q, scorer)
+        if not decision.answer:
+            unknown = [n for n in names if not self._name_known(n)]
+            if unknown:
+                named = _as_typed(question, unknown[0])
+                return self._abstain(question, kind, f"The articles don't mention {named}.")
             return self._abstain(question, kind, self._missing_type(kind))
-        coverage = self._coverage(content, chosen)
-        if coverage < MIN_COVERAGE and kind not in ("why_obstacle",):
-            return self._abstain(question, kind, "The articles don't cover that.")
-        lines = [self._line(i, kind) for i in chosen]
+        lines = [self._line(i, kind) for i in decision.shown]
         intent_name = {"why_obstacle": "why", "how_much": "what", "yesno": "what",
                        "who_said": "quote"}.get(kind, kind)
-        return self._compose(question, intent_name, lines)
-
-    def _pool(self, scores: np.ndarray, kind: str) -> list[int]:
-        nonzero = np.flatnonzero(scores > 0)
-        k = min(40, len(nonzero))
-        if k < len(nonzero):
-            nonzero = nonzero[np.argpartition(-scores[nonzero], k - 1)[:k]]
-        pool = [int(i) for i in nonzero]
-        if kind == "why_obstacle" and pool:
-            docs = {self.ix.sentences[i].doc for i in sorted(pool, key=lambda i: -scores[i])[:5]}
-            for d in docs:
-                for p in self.ix.documents[d].paragraphs:
-                    pool += [i for i in p.sentences if self.ix.answerable[i]
-                             and self._obstacle(i) >= 0.5 and i not in pool]
-        if kind == "who_said":
-            pool = [i for i in pool if i in self.ix.extraction.attributions]
-        return pool
-
-    def _obstacle(self, i: int) -> float:
-        return float(self.ix.obstacle[i])
-
-    def _has_type(self, i: int, kind: str) -> bool:
-        text = self.ix.sentences[i].text
-        if kind == "when":
-            return bool(_TIME.search(text))
-        if kind == "where":
-            return "place" in self.ix.sentence_kinds[i] or bool(_PLACE_PREP.search(text))
-        if kind == "how_much":
-            return bool(_NUMBER.search(text))
-        if kind == "who_said":
-            return i in self.ix.extraction.attributions
-        return True
-
-    def _score(self, i: int, rel: float, kind: str) -> float:
-        attributed = 0.2 if i in self.ix.extraction.attributions else 0.0
-        section = float(self._section[i])
-        if kind == "why_obstacle":
-            return 0.3 * rel + 0.8 * self._obstacle(i) + attributed + 0.3 * section
-        if kind == "why":
-            causal = 0.2 if self.ix.causal[i] else 0.0
-            return rel + causal + attributed / 2
-        typed = 0.3 if kind in ("when", "where", "how_much", "who_said") and self._has_type(
-            i, kind) else 0.0
-        return rel + typed + 0.1 * section
-
-    def _choose(self, ranked: list[int], final: dict[int, float], kind: str) -> list[int]:
-        many = kind in ("why_obstacle",)
-        limit = 7 if many else 3
-        floor = 0.3 if many else 0.6
-        chosen: list[int] = []
-        per_para: dict[tuple[int, int], int] = {}
-        top_score = None
-        for i in ranked:
-            s = self.ix.sentences[i]
-            score = final[i]
-            top_score = score if top_score is None else top_score
-            if score < floor * top_score or len(chosen) >= limit:
-                break
-            if kind in ("when", "where", "how_much") and not self._has_type(i, kind):
-                continue
-            key = (s.doc, s.paragraph)
-            if per_para.get(key, 0) >= (3 if many else 2):
-                continue
-            toks = set(self.ix.tokens[i])
-            if any(len(toks & set(self.ix.tokens[j])) > 0.6 * max(1, len(toks)) for j in chosen):
-                continue
-            chosen.append(i)
-            per_para[key] = per_para.get(key, 0) + 1
-        return chosen
-
-    def _coverage(self, content: list[str], chosen: list[int]) -> float:
-        """Share of the question's information (IDF-weighted words) the chosen lines hold."""
-        have = set().union(*(set(self.ix.tokens[i]) for i in chosen))
-        for i in chosen:
-            for j in self._context(i):
-                have |= set(self.ix.tokens[j])
-        total = got = 0.0
-        for word in set(content):
-            stems = content_tokens(word)
-            if not stems:
-                continue
-            weight = max(self.ix.idf(s) for s in stems)
-            total += weight
-            if any(s in have for s in stems) or self.ix.expand(word) & have:
-                got += weight
-        return got / (total or 1.0)
+        return self._compose(question, intent_name, lines, confidence=decision.confidence)
 
     def _context(self, i: int) -> list[int]:
         """The sentence before an anaphoric one ('That is why…') in the same paragraph."""
@@ -351,7 +284,11 @@ class Answerer:
             text = self.ix.sentences[before[0]].text + " " + text
         suffix = ""
         a = self.ix.extraction.attributions.get(i)
-        if a and kind in ("why_obstacle", "why", "who_said", "yesno", "what", "how"):
+        speaker_missing = a is not None and not a.direct and bool(a.person) and (
+            a.person not in text)
+        quoted = a is not None and a.direct and kind in (
+            "why_obstacle", "why", "who_said", "what", "how")
+        if a is not None and (speaker_missing or quoted):
             suffix = f" — {a.label}"
         return Line(i, text, suffix)
 
@@ -365,37 +302,14 @@ class Answerer:
 
     # -- output ---------------------------------------------------------------------------
     def _compose(self, question: str, intent: str, lines: list[Line], head: str | None = None,
-                 title: str | None = None, max_lines: int = 6, keep_order: bool = False) -> Answer:
-        parts: list[str] = [head] if head else []
-        citations: list[Citation] = []
-        budget = MAX_ANSWER_CHARS - (len(head) + 1 if head else 0)
-        bullet = len(lines) > 1 or head is not None
-        for line in lines[:max_lines]:
-            marker = f" [{len(citations) + 1}]"
-            rendered = ("• " if bullet else "") + line.text + line.suffix + marker
-            if len(rendered) + 1 > budget:
-                if line.suffix and len(rendered) - len(line.suffix) + 1 <= budget:
-                    rendered = rendered.replace(line.suffix, "")
-                else:
-                    continue
-            budget -= len(rendered) + 1
-            parts.append(rendered)
-            s = self.ix.sentences[line.sentence]
-            doc = self.ix.documents[s.doc]
-            citations.append(Citation(document=doc.title, paragraph=s.paragraph, quote=line.text,
-                                      doc_id=doc.id, sentence_ids=[s.id], url=doc.url))
-        if not citations and head is None:
-            return self._abstain(question, intent, "The articles don't cover that.")
-        return Answer(question=question, text="\n".join(parts), intent=intent,
-                      citations=citations, title=title)
+                 title: str | None = None, max_lines: int = 6, keep_order: bool = False,
+                 confidence: float | None = None) -> Answer:
+        answer = compose(self.ix, question, intent, lines, head=head, title=title,
+                         max_lines=max_lines, confidence=confidence)
+        return answer or self._abstain(question, intent, "The articles don't cover that.")
 
     def _abstain(self, question: str, intent: str, reason: str) -> Answer:
-        suggestions = self.suggestions()
-        text = reason + " " + "The articles cover: " + "; ".join(suggestions) + "."
-        if len(text) > MAX_ANSWER_CHARS:
-            text = text[: MAX_ANSWER_CHARS - 1] + "…"
-        return Answer(question=question, text=text, abstained=True, intent=intent,
-                      suggestions=suggestions)
+        return abstain(question, intent, reason, self.suggestions())
 
     def suggestions(self) -> list[str]:
         cached = self.ix.stats.get("suggestions")

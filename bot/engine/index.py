@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ import numpy as np
 from bot.engine.curation import Curation, load_curation
 from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
 from bot.engine.extract import Entity, Extraction, extract
-from bot.engine.lexicon import CAUSAL_CUES, OBSTACLE_STRONG, OBSTACLE_WEAK, SYNONYMS
 from bot.engine.text import content_tokens, fold, stem
 from bot.ids import new_id
 from bot.models import Answer, Briefing
@@ -42,10 +40,18 @@ class KnowledgeIndex:
     sentence_kinds: list[set[str]]
     synonyms: dict[str, set[str]]
     section_heading: np.ndarray
-    obstacle: np.ndarray
-    causal: np.ndarray
+    texts: list[str]
+    para_start: np.ndarray
+    """Per sentence: index of the first sentence of its paragraph."""
+    para_end: np.ndarray
+    """Per sentence: one past the last sentence of its paragraph."""
+    paragraph_starts: np.ndarray
+    """First sentence of each paragraph, in order (for per-paragraph reductions)."""
+    paragraph_of: np.ndarray
+    """Per sentence: the ordinal of its paragraph in `paragraph_starts`."""
+    doc_position: np.ndarray
+    """Per sentence: 1 at the start of its document, falling towards 0 at its end."""
     build_seconds: float = 0.0
-    semantic: Any = None
     stats: dict[str, Any] = field(default_factory=dict)
 
     # -- lookups ------------------------------------------------------------------------
@@ -61,6 +67,13 @@ class KnowledgeIndex:
     @cached_property
     def all_aliases(self) -> list[str]:
         return sorted({fold(a) for e in self.entities.values() for a in e.aliases})
+
+    @cached_property
+    def attributed(self) -> np.ndarray:
+        """Per sentence: does the text attribute it to someone (a quote, 'according to')?"""
+        mask = np.zeros(len(self.sentences), dtype=bool)
+        mask[list(self.extraction.attributions)] = True
+        return mask
 
     @property
     def entities(self) -> dict[str, Entity]:
@@ -91,7 +104,7 @@ class KnowledgeIndex:
     def expand(self, folded_word: str) -> set[str]:
         """Stems of the curated and general synonyms of a question word."""
         out: set[str] = set()
-        for syn in self.synonyms.get(folded_word, set()) | set(SYNONYMS.get(folded_word, ())):
+        for syn in self.synonyms.get(folded_word, set()):
             out.update(content_tokens(syn))
         return out
 
@@ -192,26 +205,25 @@ class KnowledgeIndex:
         return "\n".join(lines)
 
 
-def _word_pattern(vocab: frozenset[str]) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, vocab), key=len, reverse=True))
-                      + r")\b")
-
-
-_STRONG = _word_pattern(OBSTACLE_STRONG)
-_WEAK = _word_pattern(OBSTACLE_WEAK)
-_CAUSAL = _word_pattern(CAUSAL_CUES | {"to"})
-
-
-def cue_scores(sentences: list[Sentence]) -> tuple[np.ndarray, np.ndarray]:
-    """Per sentence: how strongly it states an obstacle (0..1), and whether it gives a cause."""
-    obstacle = np.zeros(len(sentences), dtype=np.float32)
-    causal = np.zeros(len(sentences), dtype=bool)
-    for s in sentences:
-        text = fold(s.text)
-        strong, weak = len(_STRONG.findall(text)), len(_WEAK.findall(text))
-        obstacle[s.idx] = min(1.0, 0.5 * strong + 0.2 * weak)
-        causal[s.idx] = bool(_CAUSAL.search(text))
-    return obstacle, causal
+def _layout(documents: list[Document], n: int) -> dict[str, np.ndarray]:
+    """Paragraph bounds and document position of every sentence, as arrays."""
+    para_start = np.zeros(n, dtype=np.int64)
+    para_end = np.zeros(n, dtype=np.int64)
+    doc_position = np.zeros(n, dtype=np.float64)
+    starts: list[int] = []
+    for doc in documents:
+        ids = [i for p in doc.paragraphs for i in p.sentences]
+        for k, i in enumerate(ids):
+            doc_position[i] = 1.0 - k / max(1, len(ids))
+        for p in doc.paragraphs:
+            if p.sentences:
+                para_start[p.sentences] = p.sentences[0]
+                para_end[p.sentences] = p.sentences[-1] + 1
+                starts.append(p.sentences[0])
+    paragraph_starts = np.asarray(sorted(starts), dtype=np.int64)
+    paragraph_of = np.searchsorted(paragraph_starts, np.arange(n), side="right") - 1
+    return {"para_start": para_start, "para_end": para_end, "paragraph_starts": paragraph_starts,
+            "paragraph_of": np.maximum(paragraph_of, 0), "doc_position": doc_position}
 
 
 def _apply_curation(curation: Curation, extraction: Extraction, sentences: list[Sentence],
@@ -239,7 +251,7 @@ def _apply_curation(curation: Curation, extraction: Extraction, sentences: list[
             answerable[s.idx] = False
 
 
-def build_index(seeds_dir: Path | str, semantic: str = "auto") -> KnowledgeIndex:
+def build_index(seeds_dir: Path | str) -> KnowledgeIndex:
     """Read every seed, extract, and index. Raises SeedError naming the file on bad input."""
     started = time.perf_counter()
     seeds_dir = Path(seeds_dir)
@@ -253,11 +265,11 @@ def build_index(seeds_dir: Path | str, semantic: str = "auto") -> KnowledgeIndex
         doc.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         documents.append(doc)
         sentences.extend(sents)
-    return index_documents(documents, sentences, curation, semantic, started)
+    return index_documents(documents, sentences, curation, started)
 
 
 def index_documents(documents: list[Document], sentences: list[Sentence], curation: Curation,
-                    semantic: str = "off", started: float | None = None) -> KnowledgeIndex:
+                    started: float | None = None) -> KnowledgeIndex:
     started = started if started is not None else time.perf_counter()
     extraction = extract(documents, sentences)
     answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
@@ -284,15 +296,12 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
                 heading = para.sentences[0]
             elif para.kind == "body":
                 section_heading[para.sentences] = heading
-    obstacle, causal = cue_scores(sentences)
+    layout = _layout(documents, len(sentences))
     index = KnowledgeIndex(documents=documents, sentences=sentences, extraction=extraction,
                            curation=curation, tokens=tokens, ranker=ranker, df=df,
                            answerable=answerable, sentence_kinds=kinds, synonyms=synonyms,
-                           section_heading=section_heading, obstacle=obstacle, causal=causal)
-    if semantic != "off":
-        from bot.engine.semantic import load_semantic
-
-        index.semantic = load_semantic(index, required=semantic == "on")
+                           section_heading=section_heading, texts=[s.text for s in sentences],
+                           **layout)
     index.build_seconds = time.perf_counter() - started
     return index
 

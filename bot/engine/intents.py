@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.engine.lexicon import OBSTACLE_QUESTION
-from bot.engine.text import fold, words
+from bot.engine.text import fold
 
 _SPEAK = r"(?:say|said|says|tell|told|think|thinks|believe|believes|claim|claimed|argue|argued|warn|warned|predict|predicted|suggest|suggested|mean|meant)"
 _QUOTE = [
@@ -28,7 +27,7 @@ _AUTHOR = re.compile(r"^(?:who (?:is|was|are) the (?:author|writer|reporter|jour
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str  # who | author | quote | who_said | why | why_obstacle | when | where | how_much | how | yesno | what
+    kind: str  # who | author | summary | people | quote | who_said | why | why_obstacle | when | where | how_much | how | yesno | what
     subject: str | None = None
     rest: str = ""
 
@@ -39,10 +38,22 @@ def normalize_question(question: str) -> str:
     return re.sub(r"\s+", " ", q)
 
 
+_SUMMARY = re.compile(r"^(?:(?:please |can you |could you )?(?:summari[sz]e|sum up|recap|brief me"
+                      r"|give me (?:the |a )?(?:background|summary|overview|gist|rundown|tl;?dr)"
+                      r"|tl;?dr|summary|overview|background|gist|main points|key points"
+                      r"|what(?:'s| is| are) (?:this|the|these) (?:articles?|story|stories|news) about)"
+                      r"\b.*|what happened)$")
+_PEOPLE = re.compile(r"^who (?:is|are|was|were|'s) (?:involved|mentioned|named|quoted|in (?:the|this|these) (?:articles?|story|stories|news))$")
+
+
 def classify(question: str) -> Intent:
     q = normalize_question(question)
     if _AUTHOR.match(q):
         return Intent("author")
+    if _SUMMARY.match(q):
+        return Intent("summary")
+    if _PEOPLE.match(q):
+        return Intent("people")
     for rx in _QUOTE:
         m = rx.match(q)
         if m:
@@ -51,11 +62,8 @@ def classify(question: str) -> Intent:
     if m:
         return Intent("who_said", None, m.group("rest").strip())
     first = q.split(" ", 1)[0] if q else ""
-    tokens = set(words(q))
-    obstacle = bool(tokens & OBSTACLE_QUESTION) or bool(
-        re.search(r"\b(?:go wrong|fall through|fall apart|stand in the way|not happen)\b", q))
-    if first == "why" or (obstacle and first in {"what", "which", "are", "is", "could", "might"}):
-        return Intent("why_obstacle" if obstacle else "why")
+    if first == "why":
+        return Intent("why")
     if first == "who":
         for rx in _WHO:
             m = rx.match(q)

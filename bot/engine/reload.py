@@ -58,7 +58,7 @@ async def reload_index(holder: IndexHolder, settings: Settings,
     """Build from settings.seeds_dir in a thread, then swap. Raises SeedError on bad input."""
     async with holder.reload_lock:
         started = time.perf_counter()
-        new = await asyncio.to_thread(build_index, settings.seeds_dir, settings.semantic)
+        new = await asyncio.to_thread(build_index, settings.seeds_dir)
         report = compare(holder.current if holder.loaded else None, new)
         holder.swap(new, version)
         report.version = holder.version

@@ -1,0 +1,246 @@
+"""Features of (question, candidate sentence) pairs and of a question's best candidates.
+
+The learned scorer (`scorer.py`) weighs these; nothing here decides anything. Every feature
+is general: lexical overlap weighted by the corpus's own IDF, BM25 and its rank, proximity,
+and whether the sentence holds the kind of thing asked for (a time, a figure, a name). No
+word list is tied to any article.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.engine.text import content_tokens
+
+RANK_FEATURES = (
+    "bias", "bm25_rel", "bm25_log", "rank_inv", "cover", "cover_ctx", "cover_para",
+    "cover_count", "bigram", "density", "length_log", "first_in_para", "proximity",
+    "type_match", "new_names", "new_numbers", "para_rel", "missing_max_idf", "early_doc",
+    "missing_count", "substituted", "neg_mismatch", "focus_here",
+)
+ANSWER_FEATURES = (
+    "bias", "p1", "p2", "margin", "cover1", "cover_best_ctx", "unknown_mass", "missing_top_idf",
+    "n_terms_log", "bm25_top_log", "type_found", "wh_who", "wh_what", "wh_when", "wh_where",
+    "wh_why", "wh_how", "wh_howmuch", "wh_which", "wh_other", "negated", "p_sum3",
+    "missing_count1", "substituted1", "neg_mismatch1", "cover_max", "unknown_name",
+    "focus_unknown", "focus_here1", "focus_here_any",
+)
+
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|"
+                     r"half|percent|per cent)\b", re.IGNORECASE)
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_TIME = re.compile(
+    rf"\b(?:{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
+    r"\b(?:1[0-9]|20)\d\d(?:s)?\b|\b\d{1,2}(?:st|nd|rd|th)?[- ]centur|\bcentur(?:y|ies)\b|"
+    r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b(?:yesterday|today|tomorrow|tonight|"
+    r"ago|since|until|during|after|before|era|age|period|decade|years?|months?|weeks?|days?)\b",
+    re.IGNORECASE)
+_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’\-]+")
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|without)\b|n't\b", re.IGNORECASE)
+
+WH_TYPES = ("who", "what", "when", "where", "why", "how", "howmuch", "which", "other")
+
+
+def wh_type(question: str) -> str:
+    """The question's wh-word class, looked for anywhere (SQuAD-style and chat-style)."""
+    q = question.casefold()
+    if re.search(r"\bhow (?:much|many|long|far|big|large|old|often|tall|high|deep)\b", q):
+        return "howmuch"
+    if re.search(r"\b(?:what|which) (?:year|date|day|month|time|century|decade|period|era)\b", q):
+        return "when"
+    for wh in ("who", "whom", "whose", "when", "where", "why", "which", "how", "what"):
+        if re.search(rf"\b{wh}\b", q):
+            return {"whom": "who", "whose": "who"}.get(wh, wh)
+    return "other"
+
+
+def expects(wh: str) -> str | None:
+    """The kind of token an answer to this wh-class holds, if any."""
+    return {"who": "name", "when": "time", "where": "name", "howmuch": "number"}.get(wh)
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """What the scorer needs of a question: stems with their IDF, names typed, wh-class."""
+
+    stems: tuple[str, ...]
+    weights: tuple[float, ...]
+    surface: frozenset[str]
+    wh: str
+    negated: bool
+    names: tuple[tuple[str, ...], ...] = ()
+    """Stems of each capitalised word typed after the first: the names asked about."""
+    focus: str | None = None
+    """The first content stem that is not a name: what is asked about the names
+    ("population" in "what is the population of Hamburg")."""
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights) or 1.0
+
+
+def question_terms(question: str, idf: Callable[[str], float]) -> QuestionTerms:
+    """The question's distinct content stems in order, each weighted by its IDF here."""
+    stems: list[str] = []
+    for s in content_tokens(question):
+        if s not in stems:
+            stems.append(s)
+    weights = tuple(idf(s) for s in stems)
+    typed = re.findall(r"[\w'’\-]+", question)
+    surface = frozenset(w.casefold() for w in typed)
+    names = tuple(t for t in (tuple(content_tokens(w)) for w in typed[1:]
+                              if w[:1].isupper()) if t)
+    named = {s for name in names for s in name}
+    focus = next((s for s in stems if s not in named), None)
+    return QuestionTerms(tuple(stems), weights, surface, wh_type(question),
+                         bool(_NEGATION.search(question)), names, focus)
+
+
+def _has_type(text: str, kind: str | None, surface: frozenset[str]) -> tuple[float, float, float]:
+    """(type match, new capitalised words, new numbers) of a sentence for a question."""
+    names = [w for w in _CAPITAL.findall(text) if w.casefold() not in surface]
+    numbers = [m for m in re.findall(r"\d[\d,.]*", text) if m.casefold() not in surface]
+    new_names = min(len(names), 5) / 5.0
+    new_numbers = min(len(numbers), 3) / 3.0
+    if kind == "time":
+        match = 1.0 if _TIME.search(text) else 0.0
+    elif kind == "number":
+        match = 1.0 if (numbers or _NUMBER.search(text)) else 0.0
+    elif kind == "name":
+        match = 1.0 if names else 0.0
+    else:
+        match = 0.5
+    return match, new_names, new_numbers
+
+
+def _proximity(tokens: list[str], wanted: set[str]) -> float:
+    """How tightly the question's words sit together in the sentence (1 = adjacent)."""
+    pos = [k for k, t in enumerate(tokens) if t in wanted]
+    if len(pos) < 2:
+        return 0.0
+    found = len({tokens[k] for k in pos})
+    span = pos[-1] - pos[0] + 1
+    return found / span
+
+
+def _substituted(q_stems: tuple[str, ...], toks: list[str], missing: set[str]) -> float:
+    """Question words missing from the sentence whose neighbours in the question are there,
+    next to some other word: the sentence says the same about something else."""
+    pos = {t: k for k, t in enumerate(toks)}
+    count = 0
+    for k, w in enumerate(q_stems):
+        if w not in missing:
+            continue
+        left = q_stems[k - 1] if k > 0 else None
+        right = q_stems[k + 1] if k + 1 < len(q_stems) else None
+        if (left in pos and pos[left] + 1 < len(toks) and toks[pos[left] + 1] not in q_stems) or (
+                right in pos and pos[right] > 0 and toks[pos[right] - 1] not in q_stems):
+            count += 1
+    return float(min(count, 3)) / 3.0
+
+
+def rank_features(q: QuestionTerms, candidates: np.ndarray, bm25: np.ndarray,
+                  tokens: list[list[str]], texts: list[str], para_start: np.ndarray,
+                  para_end: np.ndarray, para_score: np.ndarray, doc_position: np.ndarray,
+                  heading: np.ndarray) -> np.ndarray:
+    """One row of RANK_FEATURES per candidate sentence index (ordered by BM25, best first)."""
+    n = len(candidates)
+    out = np.zeros((n, len(RANK_FEATURES)), dtype=np.float64)
+    if n == 0:
+        return out
+    top = float(bm25[candidates[0]]) or 1.0
+    weight = dict(zip(q.stems, q.weights, strict=True))
+    total = q.total
+    wanted = set(q.stems)
+    bigrams = set(zip(q.stems, q.stems[1:], strict=False))
+    kind = expects(q.wh)
+    top_para = float(para_score.max()) if len(para_score) else 0.0
+    for r, i in enumerate(candidates):
+        toks = tokens[i]
+        tset = set(toks)
+        start, end = int(para_start[i]), int(para_end[i])
+        ctx = set(tset)
+        for j in (i - 1, i + 1):
+            if start <= j < end:
+                ctx.update(tokens[j])
+        para = set()
+        for j in range(start, end):
+            para.update(tokens[j])
+        if heading[i] >= 0:
+            para.update(tokens[int(heading[i])])
+        hit = tset & wanted
+        cover = sum(weight[s] for s in hit) / total
+        cover_ctx = sum(weight[s] for s in ctx & wanted) / total
+        cover_para = sum(weight[s] for s in para & wanted) / total
+        missing_set = wanted - ctx
+        missing = [weight[s] for s in missing_set]
+        sb = set(itertools.pairwise(toks))
+        match, new_names, new_numbers = _has_type(texts[i], kind, q.surface)
+        out[r] = (
+            1.0,
+            float(bm25[i]) / top,
+            math.log1p(float(bm25[i])),
+            1.0 / (r + 1),
+            cover,
+            cover_ctx,
+            cover_para,
+            len(hit) / max(1, len(wanted)),
+            len(sb & bigrams) / max(1, len(bigrams)),
+            len([t for t in toks if t in wanted]) / max(1, len(toks)),
+            math.log1p(len(toks)),
+            1.0 if i == start else 0.0,
+            _proximity(toks, wanted),
+            match,
+            new_names,
+            new_numbers,
+            float(para_score[i]) / top_para if top_para else 0.0,
+            max(missing, default=0.0) / (max(q.weights, default=1.0) or 1.0),
+            float(doc_position[i]),
+            min(len(missing_set), 5) / 5.0,
+            _substituted(q.stems, toks, wanted - tset),
+            1.0 if q.negated != bool(_NEGATION.search(texts[i])) else 0.0,
+            1.0 if q.focus is not None and q.focus in ctx else 0.0,
+        )
+    return out
+
+
+def answer_features(q: QuestionTerms, probs: np.ndarray, feats: np.ndarray,
+                    unknown_mass: float, bm25_top: float, unknown_names: float = 0.0,
+                    focus_known: bool = True) -> np.ndarray:
+    """One row of ANSWER_FEATURES: should the best candidates be shown at all?"""
+    col = {name: k for k, name in enumerate(RANK_FEATURES)}
+    order = np.argsort(-probs, kind="stable")
+    p1 = float(probs[order[0]]) if len(order) else 0.0
+    p2 = float(probs[order[1]]) if len(order) > 1 else 0.0
+    best = feats[order[0]] if len(order) else np.zeros(len(RANK_FEATURES))
+    top3 = order[:3]
+    wh = [1.0 if q.wh == w else 0.0 for w in WH_TYPES]
+    return np.array([
+        1.0, p1, p2, p1 - p2,
+        float(best[col["cover"]]),
+        float(feats[top3, col["cover_ctx"]].max()) if len(top3) else 0.0,
+        unknown_mass,
+        float(best[col["missing_max_idf"]]),
+        math.log1p(len(q.stems)),
+        math.log1p(bm25_top),
+        float(best[col["type_match"]]),
+        *wh,
+        1.0 if q.negated else 0.0,
+        float(probs[top3].sum()) if len(top3) else 0.0,
+        float(best[col["missing_count"]]),
+        float(best[col["substituted"]]),
+        float(best[col["neg_mismatch"]]),
+        float(feats[:, col["cover"]].max()) if len(feats) else 0.0,
+        unknown_names,
+        0.0 if focus_known else 1.0,
+        float(best[col["focus_here"]]),
+        float(feats[top3, col["focus_here"]].max()) if len(top3) else 0.0,
+    ], dtype=np.float64)

@@ -1,0 +1,33 @@
+"""The one interface handlers use to reach an answer engine.
+
+Handlers ask and brief through `AnswerEngine`; `KnowledgeIndex` (BM25 retrieval, the learned
+scorer, extracted people) is the engine shipped today, and another engine can be plugged in
+behind the same methods without a change to any handler.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from bot.models import Answer, Briefing
+
+
+@runtime_checkable
+class AnswerEngine(Protocol):
+    def answer(self, question: str) -> Answer:
+        """A grounded answer (verbatim cited sentences) or an abstention; never raises."""
+        ...
+
+    def who(self, name: str) -> Answer:
+        """A person's card, as `answer("who is <name>")`."""
+        ...
+
+    def briefing(self, since: datetime | None = None, known_docs: set[str] | None = None,
+                 known_people: set[str] | None = None) -> Briefing:
+        """The daily briefing, saying what is new since the channel's last one."""
+        ...
+
+    def people_names(self) -> list[str]:
+        """People the engine can describe, most mentioned first (autocomplete, usage)."""
+        ...
