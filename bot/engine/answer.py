@@ -285,7 +285,7 @@ class Answerer:
         suffix = ""
         a = self.ix.extraction.attributions.get(i)
         speaker_missing = a is not None and not a.direct and bool(a.person) and (
-            a.person not in text)
+            a.label.split()[-1] not in text)
         quoted = a is not None and a.direct and kind in (
             "why_obstacle", "why", "who_said", "what", "how")
         if a is not None and (speaker_missing or quoted):
