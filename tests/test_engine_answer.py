@@ -39,9 +39,9 @@ def assert_grounded(ix: KnowledgeIndex, answer) -> None:
 
 
 NEEDS_PARAPHRASE = {
-    # Each needs knowledge the engine has no general source for since the seed-picked
-    # synonyms went: "fail" ~ "limited / problems / unless", "matter" ~ "symbolic value".
-    "why-fail", "deliveries-matter",
+    # Needs knowledge the engine has no general source for since the seed-picked cue words
+    # went: "fail" ~ "limited", "problems", "unless" (three obstacles in two sections).
+    "why-fail",
 }
 DEV_QUESTIONS = json.loads(DEV.read_text()) if DEV.exists() else []
 
