@@ -50,6 +50,8 @@ async def test_non_admin_is_refused_and_nothing_changes(live: AppContext, seeds:
 @pytest.mark.parametrize(
     ("name", "content", "why"),
     [("empty.txt", b"", "empty"), ("photo.txt", b"\x89PNG\x00\x00", "binary"),
+     # a NUL far past the first 8 KiB is still binary (valid UTF-8, so only this check stops it)
+     ("late.txt", b"The minister said the talks went well. " * 400 + b"\x00\x01", "binary"),
      ("old.txt", "na\xefve".encode("latin-1"), "UTF-8"),
      ("curation.yaml", b"hide: [unclosed\n", "YAML")],
 )

@@ -94,7 +94,7 @@ def read_seed_text(path: Path) -> str:
             hint="Split it into separate articles.",
         )
     raw = path.read_bytes()
-    if b"\x00" in raw[:8192]:
+    if b"\x00" in raw:
         raise SeedError(f"{path.name} looks like a binary file, not an article.",
                         hint="Seeds must be plain text or Markdown.")
     try:
