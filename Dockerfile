@@ -29,7 +29,7 @@ RUN groupadd --system --gid 10001 briefbot \
     && useradd --system --no-log-init --uid 10001 --gid 10001 --home-dir /app \
        --shell /usr/sbin/nologin briefbot \
     && mkdir -p /app/data \
-    && chown 10001:10001 /app/data
+    && chown 10001:10001 /app/data && chmod 700 /app/data
 
 ENV BRIEFBOT_SEEDS_DIR=/app/seeds \
     BRIEFBOT_DATA_DIR=/app/data \

@@ -16,7 +16,6 @@ import contextlib
 import hmac
 import ipaddress
 import logging
-import os
 import secrets
 import signal
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from bot.engine.reload import reload_index
 from bot.errors import SeedError
 from bot.models import Notice, Result
 from bot.observability import register_secret
+from bot.private_files import write_private_text
 from bot.render.text import render_text
 from handlers.context import AppContext
 from handlers.question_log import question_log_of
@@ -58,12 +58,9 @@ def write_admin_token(settings: Settings) -> str | None:
     token = secrets.token_urlsafe(32)
     path = token_path(settings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()  # a new file, so the mode below applies whoever made the old one
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(token)
+        # a new 0600 file renamed over the old one: a stale token left by a killed server
+        # (whoever made it, whatever its mode) is replaced, and the file is never half-written
+        write_private_text(path, token)
     except OSError as exc:
         log.warning("cannot write the admin token; `briefbot reload` will be refused (use "
                     "SIGHUP or /reload in chat): %s", exc, extra={"path": str(path)})

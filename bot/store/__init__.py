@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.private_files import private_file
 from bot.store.migrations import migrate
 from bot.store.store import (
     GapGroup,
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 def _sqlite_engine(url: str) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # it holds the questions people typed: a 0700 directory, a 0600 file (and -wal/-shm)
+        private_file(Path(database))
     engine = create_async_engine(url)
 
     @event.listens_for(engine.sync_engine, "connect")
