@@ -134,13 +134,18 @@ async def test_who_answers_a_person(bot: DiscordAdapter, fake: FakeDiscord) -> N
 
 async def test_reload_by_a_member_without_manage_server_gets_only_an_ephemeral_sentence(
         bot: DiscordAdapter, fake: FakeDiscord) -> None:
+    index_before, version_before = bot.ctx.index.current, bot.ctx.index.version
     interaction = await fake.command("reload", member=Member(permissions=0))
     calls = await fake.wait_reply(interaction, count=2)
     assert callback(fake, interaction) == {"type": 5, "data": {"flags": EPHEMERAL}}  # deferred
     followup = calls[1]
     assert followup.method == "POST" and followup.path.startswith(f"/webhooks/{APP_ID}/")
     assert followup.body["flags"] & EPHEMERAL
-    assert followup.body["embeds"][0]["description"]
+    [embed] = followup.body["embeds"]
+    shown = f"{embed.get('title', '')} {embed.get('description', '')}"
+    assert "Only admins can reload the seeds" in shown  # the refusal itself,
+    assert "reloaded" not in shown.lower()  # not a report
+    assert bot.ctx.index.current is index_before and bot.ctx.index.version == version_before
     [req] = SEEN
     assert req.command == "reload" and not req.platform_admin
     assert fake.find(lambda c: c.path.startswith("/channels/")) == []

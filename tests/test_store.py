@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, inspect, select, text, update
 
 from bot.settings import Settings
 from bot.store import Store, open_store, open_store_url
@@ -224,8 +224,19 @@ async def test_replicas_starting_together_migrate_once(pg_server: PgServer) -> N
     """The advisory lock: one replica migrates, the others find the schema current."""
     url = await pg_server.create_database()
     stores = await asyncio.gather(*(open_store_url(url) for _ in range(4)))
-    for s in stores:
-        await s.close()
+    try:
+        migrated = [s for s in stores if s.migration and s.migration.applied]
+        assert len(migrated) == 1 and migrated[0].migration.before == 0
+        for s in stores:
+            assert s.migration is not None and s.migration.after == LATEST
+            async with s.engine.connect() as conn:
+                version = (await conn.execute(select(t.schema_version.c.version))).scalar()
+                tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            assert version == LATEST and set(t.metadata.tables) <= tables
+            assert await s.bump_index_version() > 0  # each replica can use the schema
+    finally:
+        for s in stores:
+            await s.close()
 
 
 async def test_open_store_default_sqlite_file_in_wal_mode(tmp_path: Path) -> None:

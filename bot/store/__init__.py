@@ -6,6 +6,7 @@ with `DATABASE_URL=postgresql+asyncpg://user:pass@host/db` for several replicas.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.private_files import private_file
-from bot.store.migrations import migrate
+from bot.store.migrations import Migration, upgrade
 from bot.store.store import (
     GapGroup,
     Known,
@@ -26,6 +27,8 @@ from bot.store.store import (
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+
+log = logging.getLogger("briefbot.store")
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:
@@ -65,11 +68,16 @@ async def open_store_url(url: str, **kwargs: Any) -> Store:
     engine = create_engine_for(url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(migrate)
+            migration = await conn.run_sync(upgrade)
     except BaseException:
         await engine.dispose()
         raise
-    return Store(engine, **kwargs)
+    if migration.applied:
+        log.info("store schema upgraded from version %s to %s", migration.before,
+                 migration.after)
+    store = Store(engine, **kwargs)
+    store.migration = migration
+    return store
 
 
 async def open_store(settings: Settings, **kwargs: Any) -> Store:
@@ -81,6 +89,7 @@ __all__ = [
     "GapGroup",
     "Known",
     "LastDelivery",
+    "Migration",
     "Store",
     "Subscription",
     "normalize_question",

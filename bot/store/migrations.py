@@ -10,6 +10,7 @@ that start together migrate one at a time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from sqlalchemy import Connection, insert, select, text, update
 
@@ -41,7 +42,18 @@ def current_version(conn: Connection) -> int:
     return conn.execute(select(t.schema_version.c.version)).scalar() or 0
 
 
-def migrate(conn: Connection, target: int = LATEST) -> int:
+class Migration(NamedTuple):
+    """What opening the store did to the schema: the version found and the version left."""
+
+    before: int
+    after: int
+
+    @property
+    def applied(self) -> bool:
+        return self.after != self.before
+
+
+def upgrade(conn: Connection, target: int = LATEST) -> Migration:
     """Apply the pending steps up to `target` inside the caller's transaction."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -58,4 +70,9 @@ def migrate(conn: Connection, target: int = LATEST) -> int:
             conn.execute(insert(t.schema_version).values(id=1, version=target))
         else:
             conn.execute(update(t.schema_version).values(version=target))
-    return max(version, target)
+    return Migration(version, max(version, target))
+
+
+def migrate(conn: Connection, target: int = LATEST) -> int:
+    """`upgrade`, returning the schema version now."""
+    return upgrade(conn, target).after

@@ -23,6 +23,7 @@ from bot.schedule import DailyTime
 from bot.store import tables as t
 
 if TYPE_CHECKING:
+    from bot.store.migrations import Migration
     from handlers.question_log import AskedQuestion
 
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -88,6 +89,7 @@ class Store:
         self.engine = engine
         self.clock = clock
         self.worker_id = uuid.uuid4().hex[:12]
+        self.migration: Migration | None = None  # what open_store_url did to the schema
 
     @property
     def dialect(self) -> str:
