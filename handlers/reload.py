@@ -13,6 +13,10 @@ from handlers.requests import CommandRequest
 log = logging.getLogger("briefbot.reload")
 
 
+class _NotRecorded(Exception):
+    """The store refused the version bump of a reload (the cause is chained)."""
+
+
 def require_admin(req: CommandRequest, ctx: AppContext, action: str) -> None:
     if req.platform == "cli" or ctx.is_admin(req.platform, req.user_id, req.platform_admin):
         return
@@ -24,20 +28,32 @@ def require_admin(req: CommandRequest, ctx: AppContext, action: str) -> None:
 
 async def reload(req: CommandRequest, ctx: AppContext) -> Result:
     require_admin(req, ctx, "reload the seeds")
-    version = None
     try:
         if ctx.store is not None and hasattr(ctx.store, "bump_index_version"):
-            # validate first: a broken file must not announce a new version to the replicas
-            report = await reload_index(ctx.index, ctx.settings)
-            version = await ctx.store.bump_index_version(f"reload by {req.platform}")
-            ctx.index.version = version
-            report.version = version
+            store = ctx.store
+
+            async def publish() -> int:
+                try:
+                    return int(await store.bump_index_version(f"reload by {req.platform}"))
+                except Exception as exc:
+                    raise _NotRecorded from exc
+
+            # Build first (a broken file must not announce a new version to the replicas),
+            # then record the version, then swap: if the store cannot record it, this
+            # replica keeps serving the old index, as the others do.
+            report = await reload_index(ctx.index, ctx.settings, publish=publish)
         else:
             report = await reload_index(ctx.index, ctx.settings)
     except SeedError as exc:
         log.warning("reload refused: %s", exc.message)
         return UserError(message=f"Reload failed, nothing changed: {exc.message}",
                          hint=(exc.hint or "") + " The current index keeps serving.")
+    except _NotRecorded:
+        log.exception("reload abandoned: the store could not record the new index version")
+        return UserError(message="Reload failed, nothing changed: the store could not record "
+                                 "the new index version, so the other replicas would not follow.",
+                         hint="Check the store (`briefbot doctor`) and try again. The current "
+                              "index keeps serving.")
     log.info("reloaded seeds", extra={"version": report.version, "seconds": report.seconds,
                                       "added": len(report.added), "changed": len(report.changed),
                                       "removed": len(report.removed)})

@@ -88,3 +88,29 @@ async def test_questions_in_flight_never_fail_during_reloads(live: AppContext,
     assert all(isinstance(r, Answer) and not r.abstained for r in results)
     assert [type(r) for r in reports] == [Notice, Notice]
     assert live.index.version == 3  # two reloads ran one after the other
+
+
+async def test_a_version_the_store_cannot_record_is_not_served(
+        live: AppContext, seeds: Path, store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replicas follow the store's version: a reload the store did not record must not go
+    live here either, or this replica would serve an index the others never learn of."""
+    live.store = store
+    old = live.index.current
+    (seeds / "treaty.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+
+    async def store_down(note: str | None = None) -> int:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(store, "bump_index_version", store_down)
+    result = await dispatch(req(), live)
+    assert isinstance(result, UserError) and "nothing changed" in result.message
+    assert "could not record" in result.message
+    assert live.index.current is old and live.index.version == 1
+    assert await store.get_index_version() == 0
+    asked = await dispatch(CommandRequest(command="ask", text="who is Jane Roe"), live)
+    assert isinstance(asked, Answer) and asked.abstained  # still the old index
+
+    monkeypatch.undo()  # the store is back: the same reload goes through, in step with it
+    result = await dispatch(req(), live)
+    assert isinstance(result, Notice) and result.data["added"] == ["treaty"]
+    assert live.index.version == await store.get_index_version() == result.data["version"] == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.engine.holder import IndexHolder
@@ -54,12 +55,20 @@ def compare(old: KnowledgeIndex | None, new: KnowledgeIndex) -> ReloadReport:
 
 
 async def reload_index(holder: IndexHolder, settings: Settings,
-                       version: int | None = None) -> ReloadReport:
-    """Build from settings.seeds_dir in a thread, then swap. Raises SeedError on bad input."""
+                       version: int | None = None, *,
+                       publish: Callable[[], Awaitable[int]] | None = None) -> ReloadReport:
+    """Build from settings.seeds_dir in a thread, then swap. Raises SeedError on bad input.
+
+    `publish` (the store's version bump) runs after the build succeeded and before the swap,
+    and its result is the new version: if it raises, nothing was swapped, so this replica and
+    the store (which the other replicas follow) still agree on the old index.
+    """
     async with holder.reload_lock:
         started = time.perf_counter()
         new = await asyncio.to_thread(build_index, settings.seeds_dir)
         report = compare(holder.current if holder.loaded else None, new)
+        if publish is not None:
+            version = await publish()
         holder.swap(new, version)
         report.version = holder.version
         report.seconds = time.perf_counter() - started
