@@ -5,18 +5,21 @@ gives evidence (a known given name, an apposition naming a role, a title before 
 verb next to it), an organisation when it carries an organisation word, a place when a
 gazetteer knows it. Roles come from appositions, titles and stand-alone descriptions ("the
 minister") resolved to the person just mentioned; quotes from speech verbs and "according to".
+A role binds to the name it stands next to, never to another name in the sentence; an acronym
+is one entity with its expansion; a surname two people share means the one named last.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
 from bot.engine.documents import Document, Sentence
-from bot.engine.gazetteer import is_given_name, place_names
+from bot.engine.gazetteer import given_name_sex, is_given_name, place_names
 from bot.engine.lexicon import (
     ORG_WORDS,
     OUTLET_HINTS,
@@ -31,6 +34,24 @@ from bot.engine.text import fold
 _TOKEN = re.compile(r"[^\W\d_][\w’'\-.]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CONNECTORS = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "del", "bin", "ibn",
                          "al", "el", "le", "la"})
+_ORG_LINKS = frozenset({"of", "for"})  # "Ministry of Health", "Institute for Fiscal Studies"
+_PREPOSITIONS = frozenset({"of", "in", "at", "from", "for", "to", "with", "by", "on", "near",
+                           "about", "against", "into", "over", "under", "between", "among",
+                           "across", "outside", "inside", "throughout", "toward", "towards"})
+_ACRONYM_DEF = re.compile(r"\((?P<a>[A-Z][A-Za-z&]{1,9})\)")
+_ACRONYM_SKIP = frozenset({"of", "for", "and", "the", "on", "in", "to", "de", "des", "du", "la",
+                           "le", "et", "&"})
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "miss", "dr", "sir", "dame", "lord", "lady"})
+_NOT_OUTLETS = frozenset({"today", "yesterday", "again", "too", "little", "more", "less", "much",
+                          "otherwise", "later", "earlier", "something", "anything", "everything"})
+_ALL_CAPS = re.compile(r"[A-Z]{2,6}")
+_AFFILIATION = re.compile(r"[A-Z]-[A-Z]")  # `Sen. Ted Cruz, R-Texas, said`: a party, not a name
+# Single words that name one institution where a country has it ("the Kremlin said").
+_NAMED_INSTITUTIONS = frozenset({"kremlin", "congress", "senate", "parliament"})
+_APPOSITION = re.compile(r"\s*,\s*(?P<role>[^,;:“”\"()]{3,220}?)\s*(?:,|;|\.$|$|\.\s)")
+_OF_PLACE = re.compile(r"\s+(?P<prep>of\s+(?:the\s+)?|from\s+)"
+                       r"(?P<place>[A-ZÀ-Þ][\w’'\-]*(?:\s+[A-ZÀ-Þ][\w’'\-]*){0,3})")
+_GOVERNED = re.compile(rf"\b(?:{'|'.join(sorted(_PREPOSITIONS))})\s+(?:the\s+)?$")
 _QUOTE_PAIR = re.compile(r"[“\"](?P<q>[^”\"]{8,}?)[”\"]|‘(?P<s>[^’]{8,}?)’(?![A-Za-z])")
 _SPEECH = "|".join(sorted(SPEECH_VERBS - {"according"}, key=len, reverse=True))
 _PRONOUN_AFTER = re.compile(rf"(?:[,”\"’]\s*|^)(?P<p>he|she|they)\s+(?:also\s+)?(?P<v>{_SPEECH})\b",
@@ -93,6 +114,11 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
+def _is_org_word(word: str) -> bool:
+    w = fold(word)
+    return w in ORG_WORDS or _singular(w) in ORG_WORDS
+
+
 def is_role_word(word: str) -> bool:
     w = fold(word)
     return w in ROLE_NOUNS or _singular(w) in ROLE_NOUNS
@@ -140,9 +166,10 @@ def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
             if gap == " " and nxt[:1].isupper():
                 run.append(tokens[j])
                 j += 1
-            elif (gap == " " and nxt in _CONNECTORS and j + 1 < len(tokens)
+            elif (gap == " " and j + 1 < len(tokens)
                   and text[tokens[j].end():tokens[j + 1].start()] == " "
-                  and tokens[j + 1].group()[:1].isupper()):
+                  and tokens[j + 1].group()[:1].isupper()
+                  and (nxt in _CONNECTORS or _org_link(run, nxt, tokens[j + 1].group()))):
                 run.extend([tokens[j], tokens[j + 1]])
                 j += 2
             else:
@@ -152,7 +179,10 @@ def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
         i = j
         # a sentence-initial capital that is just the start of a sentence
         has_title = any(fold(t.group().rstrip(".")) in TITLES or is_role_word(t.group())
-                        for t in run[1:-1])
+                        for t in run[1:-1]) or (
+            # `Senator Jane Roe, …` opening a sentence: the title, then a full name
+            len(run) >= 2 and fold(run[0].group().rstrip(".")) in TITLES
+            and (len(run) >= 3 or is_given_name(run[1].group())))
         while run and not has_title:
             first = run[0].group()
             at_start = not text[: run[0].start()].strip(" “\"‘'(—–-")
@@ -182,6 +212,28 @@ def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
                           text=" ".join(words_), tokens=words_, possessive=possessive,
                           title=title))
     return spans
+
+
+def _org_link(run: list[re.Match[str]], link: str, nxt: str) -> bool:
+    """`Ministry of Health`, `Institute for Fiscal Studies`, `… Control and Prevention`."""
+    if link in _ORG_LINKS:
+        return _is_org_word(run[-1].group())
+    return link == "and" and not is_given_name(nxt) and any(
+        t.group() in _ORG_LINKS for t in run[1:])
+
+
+def _inner_place(sp: Span) -> Span | None:
+    """`University of Vienna` is an organisation, and Vienna is still a place named there."""
+    link = max((k for k, w in enumerate(sp.tokens) if w in _ORG_LINKS), default=-1)
+    if link <= 0 or link == len(sp.tokens) - 1:
+        return None
+    tail = sp.tokens[link + 1:]
+    text = " ".join(tail)
+    if fold(text) not in place_names():
+        return None
+    start = sp.start + len(" ".join(sp.tokens[: link + 1])) + 1
+    return Span(sentence=sp.sentence, start=start, end=start + len(text), text=text,
+                tokens=tail, possessive=sp.possessive)
 
 
 _POSSESSIVE_GAP = re.compile(r"^(?:[’']s)?\s*(?:,\s*)?")
@@ -219,21 +271,133 @@ def _kind_of(name: str, tokens: list[str]) -> str | None:
     return None
 
 
-def _role_after(text: str, end: int) -> str | None:
-    """`Name, a historian at X, …` → 'a historian at X'."""
-    m = re.match(r"\s*,\s*(?P<role>[^,;:“”\"()]{3,220}?)\s*(?:,|;|\.$|$|\.\s)", text[end:])
+def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = None) -> str | None:
+    """`Name, a historian at X, …` → 'a historian at X'.
+
+    Not when the apposition's role word is the title of another name (`Jane Roe, speaking next
+    to Governor John Doe, said`): that title is John Doe's. `is_name` tells known names.
+    """
+    m = _APPOSITION.match(text, end)
     if not m:
         return None
     role = m.group("role").strip()
     words_ = role.split()
     if not words_ or len(words_) > 30:
         return None
-    head = [w for w in words_[:5] if fold(w) not in {"a", "an", "the"}]
-    if head and fold(head[0]) in SPEECH_VERBS:
+    head = [k for k, w in enumerate(words_[:5]) if fold(w) not in {"a", "an", "the"}]
+    if head and fold(words_[head[0]]) in SPEECH_VERBS:
         return None
-    if any(is_role_word(w.strip(".,")) for w in head[:4]):
-        return role
+    first = next((k for k in head[:4] if is_role_word(words_[k].strip(".,"))), None)
+    if first is None:
+        return None
+    if _titles_other_name(words_, first, is_name):
+        return None
+    return role
+
+
+def _titles_other_name(words_: list[str], k: int, is_name: Callable[[str], bool] | None) -> bool:
+    """Is words_[k] a capitalised title in front of somebody else's name ("Governor John Doe")?
+
+    A possessive name keeps the role with the apposition's owner: `Governor John Doe's aide`.
+    """
+    if not words_[k][:1].isupper() or k + 1 >= len(words_):
+        return False
+    name: list[str] = []
+    for w in words_[k + 1:]:
+        if not w[:1].isupper():
+            break
+        name.append(w)
+        if w.endswith(("’s", "'s")):
+            return False
+    if not name:
+        return False
+    first = name[0].strip(".,")
+    return is_given_name(first) or (is_name is not None and (
+        is_name(" ".join(name).strip(".,")) or is_name(name[-1].strip(".,"))))
+
+
+def _other_sex(a: str, b: str) -> bool:
+    """Maria and Mario Rossi are two people, however alike the spelling."""
+    if fold(a) == fold(b):
+        return False
+    sa, sb = given_name_sex(a), given_name_sex(b)
+    return sa is not None and sb is not None and sa != sb
+
+
+def _job_title(title: str | None) -> str | None:
+    """The title without courtesy words: `Mr` or `Dr` alone is nobody's role."""
+    if not title:
+        return None
+    words_ = title.split()
+    while words_ and fold(words_[0].rstrip(".")) in _HONORIFICS:
+        words_.pop(0)
+    return " ".join(words_) or None
+
+
+def _covered_by(desc: str, role: str) -> bool:
+    """Every word of the description is already in the role."""
+    return set(fold(desc).split()) <= set(fold(role).split())
+
+
+def _speech_after_apposition(text: str, end: int) -> bool:
+    """`Jane Roe, speaking next to Governor John Doe, said …`: the verb is Jane Roe's."""
+    m = _APPOSITION.match(text, end)
+    return bool(m) and text[m.end() - 1] == "," and _speech_after(
+        text[m.end(): m.end() + 24].lower())
+
+
+def _governed(text: str, start: int) -> bool:
+    """Is the name at `start` the object of a preposition (`the mayor of Riverton`)?"""
+    return bool(_GOVERNED.search(text[max(0, start - 24): start].lower()))
+
+
+def _generic_single(name: str) -> bool:
+    """A lone organisation word or role word ("University", "Ministry", "CEO") names nothing."""
+    folded = fold(name)
+    if folded in _NAMED_INSTITUTIONS:
+        return False
+    return _is_org_word(name) or is_role_word(name)
+
+
+def _initials(name: str) -> set[str]:
+    """`Department of Justice` → {'DJ', 'DOJ'}: with and without the small words."""
+    words_ = name.split()
+    short = "".join(w[0] for w in words_ if w[:1].isupper() and fold(w) not in _ACRONYM_SKIP)
+    full = "".join(w[0].upper() for w in words_ if w[:1].isalpha())
+    return {short, full}
+
+
+def _spells(letters: str, words_: list[str], end: int) -> int | None:
+    """Where the words ending at `end` start when their initials spell `letters` (a connector
+    may give its letter, as `of` in DOJ, or be skipped, as in EU); None when they do not."""
+    if not letters:
+        return end + 1
+    if end < 0:
+        return None
+    w = words_[end]
+    connector = fold(w) in _ACRONYM_SKIP
+    if (w[:1].isupper() or connector) and w[:1].upper() == letters[-1]:
+        start = _spells(letters[:-1], words_, end - 1)
+        if start is not None:
+            return start
+    if connector and len(letters) < len(words_[: end + 1]):
+        return _spells(letters, words_, end - 1)
     return None
+
+
+def _expansion(before: str, acronym: str) -> str | None:
+    """The words before `(XYZ)` whose initials are X, Y, Z (`the European Union (EU)`)."""
+    letters = "".join(c for c in acronym if c.isupper())
+    if len(letters) < 2:
+        return None
+    words_ = [w.lstrip("“\"‘'(") for w in before.rstrip().rstrip(",").split()[-(2 * len(letters)):]]
+    if not words_ or fold(words_[-1]) in _ACRONYM_SKIP:
+        return None
+    start = _spells(letters, words_, len(words_) - 1)
+    if start is None or fold(words_[start]) in _ACRONYM_SKIP:
+        return None
+    expansion = " ".join(words_[start:])
+    return expansion if " " in expansion else None
 
 
 def _role_before(text: str, start: int) -> str | None:
@@ -266,6 +430,7 @@ class _Builder:
         self.attributions: dict[int, Attribution] = {}
         self.sentence_people: dict[int, list[str]] = defaultdict(list)
         self.outlets: set[str] = set()
+        self.shared: dict[str, set[str]] = defaultdict(set)  # "weber" → Anna and Paul Weber
 
     # -- discovery ---------------------------------------------------------------------
     def collect_spans(self) -> None:
@@ -288,9 +453,9 @@ class _Builder:
             m = _OUTLET_END.search(s.text)
             if m:
                 o = m.group("o")
-                if (o.isupper() and len(o) >= 2) or (o.islower() and fold(o) not in STOPWORDS_CAPS
-                                                     and len(o) > 3 and fold(o) not in
-                                                     {"today", "yesterday", "again", "too"}):
+                if (o.isupper() and len(o) >= 2) or (
+                        o.islower() and fold(o) not in STOPWORDS_CAPS and len(o) > 3
+                        and fold(o) not in _NOT_OUTLETS and not o.endswith(("ly", "ed"))):
                     self.outlets.add(o)
             for m in _TOLD.finditer(s.text):
                 o = m.group("o")
@@ -304,6 +469,7 @@ class _Builder:
         speech_single: set[str] = set()
         for idx, spans in self.spans.items():
             text = self.sentences[idx].text
+            inner: list[Span] = []
             for sp in spans:
                 while sp.tokens and sp.tokens[-1] in self.outlets:
                     sp.tokens.pop()
@@ -313,9 +479,16 @@ class _Builder:
                     continue
                 key = fold(sp.text)
                 surface[key][sp.text] += 1
+                if " of " in sp.text or " for " in sp.text:
+                    place = _inner_place(sp)
+                    if place is not None:
+                        inner.append(place)
+                        surface[fold(place.text)][place.text] += 1
                 before = text[max(0, sp.start - 14): sp.start].lower()
                 after = _after(text, sp.end)
-                near_speech = _speech_before(before) or _speech_after(after)
+                # `the mayor of Riverton, said`: a name governed by a preposition is not the speaker
+                near_speech = _speech_before(before) or (
+                    _speech_after(after) and not _governed(text, sp.start))
                 if len(sp.tokens) >= 2:
                     score = 0
                     if is_given_name(sp.tokens[0]):
@@ -330,6 +503,7 @@ class _Builder:
                 else:
                     if near_speech or sp.title:
                         speech_single.add(key)
+            spans.extend(inner)
         people: dict[str, str] = {}
         for key, score in evidence.items():
             name = surface[key].most_common(1)[0][0]
@@ -342,21 +516,76 @@ class _Builder:
             if key in self.alias_index:
                 continue
             name = surface[key].most_common(1)[0][0]
-            if _kind_of(name, [name]) is None and not is_role_word(name):
+            if _kind_of(name, [name]) is None and not is_role_word(name) and not _AFFILIATION.match(
+                    name):
                 self._add_person(name, {name})
         # everything else named: organisations and places, for subject checks and mentions
         for key, forms in surface.items():
             if key in self.alias_index:
                 continue
             name = forms.most_common(1)[0][0]
+            if " " not in name and _generic_single(name):
+                continue  # "the University", "the Ministry": a category, not a name
             kind = _kind_of(name, name.split()) or ("org" if len(name.split()) > 1 else None)
             if kind:
                 self.entities.setdefault(f"{kind}:{key}", Entity(key=f"{kind}:{key}", name=name,
                                                                  kind=kind, aliases={name}))
                 self.alias_index.setdefault(key, f"{kind}:{key}")
+        self._acronyms()
         for o in self.outlets:
             ok = f"outlet:{fold(o)}"
             self.entities.setdefault(ok, Entity(key=ok, name=o, kind="outlet", aliases={o}))
+
+    def _acronyms(self) -> None:
+        """`the European Union (EU)` / `the EU`: one entity under both names.
+
+        A parenthesised acronym whose capitals are the initials of the words before it defines
+        it; an all-caps name left undefined is the one multi-word organisation or place in the
+        articles with those initials, when exactly one has them.
+        """
+        defined: dict[str, tuple[str, str]] = {}
+        for s in self.sentences:
+            if s.kind not in ("body", "caption") or "(" not in s.text:
+                continue
+            for m in _ACRONYM_DEF.finditer(s.text):
+                acronym = m.group("a")
+                expansion = _expansion(s.text[: m.start()], acronym)
+                if expansion:
+                    defined.setdefault(fold(acronym), (acronym, expansion))
+        for folded, (acronym, expansion) in defined.items():
+            target = self.alias_index.get(fold(expansion))
+            if target is None:
+                kind = _kind_of(expansion, expansion.split()) or "org"
+                target = f"{kind}:{fold(expansion)}"
+                self.entities.setdefault(target, Entity(key=target, name=expansion, kind=kind,
+                                                        aliases={expansion}))
+                self.alias_index[fold(expansion)] = target
+            elif target.startswith("person:"):
+                continue
+            self._fold_acronym(folded, acronym, target)
+        by_initials: dict[str, list[str]] = defaultdict(list)
+        for key, ent in self.entities.items():
+            if ent.kind in ("org", "place") and " " in ent.name:
+                for letters in _initials(ent.name):
+                    if len(letters) >= 2:
+                        by_initials[letters].append(key)
+        for ent in list(self.entities.values()):
+            name = ent.name
+            if (ent.kind in ("org", "place") and fold(name) not in defined
+                    and _ALL_CAPS.fullmatch(name) and len(by_initials.get(name, ())) == 1):
+                self._fold_acronym(fold(name), name, by_initials[name][0])
+
+    def _fold_acronym(self, folded: str, acronym: str, target: str) -> None:
+        old = self.alias_index.get(folded)
+        if old == target:
+            return
+        if old is not None:
+            ent = self.entities.get(old)
+            if ent is not None and ent.kind != "person" and {fold(a) for a in ent.aliases} == {
+                    folded}:
+                del self.entities[old]
+        self.alias_index[folded] = target
+        self.entities[target].aliases.add(acronym)
 
     def _merge_people(self, people: dict[str, str], surface: dict[str, Counter[str]]) -> None:
         by_last: dict[str, list[str]] = defaultdict(list)
@@ -365,9 +594,12 @@ class _Builder:
         for keys in by_last.values():
             groups: list[list[str]] = []
             for key in sorted(keys, key=lambda k: -sum(surface[k].values())):
-                first = translit_key(people[key].split()[0])
+                given = people[key].split()[0]
+                first = translit_key(given)
                 for g in groups:
-                    if fuzz.ratio(first, translit_key(people[g[0]].split()[0])) >= 75:
+                    other = people[g[0]].split()[0]
+                    if fuzz.ratio(first, translit_key(other)) >= 75 and not _other_sex(
+                            given, other):
                         g.append(key)
                         break
                 else:
@@ -391,8 +623,13 @@ class _Builder:
         ent.aliases |= aliases
         for a in aliases:
             k = fold(a)
-            if k in self.alias_index and self.alias_index[k] != key and len(a.split()) == 1:
-                continue  # an ambiguous surname keeps its first owner
+            owner = self.alias_index.get(k)
+            if owner is not None and owner != key and len(a.split()) == 1:
+                # an ambiguous surname keeps its first owner in the index; in the text it
+                # means whichever of them was named last (see `_person_key`)
+                if owner.startswith("person:"):
+                    self.shared[k].update((owner, key))
+                continue
             self.alias_index[k] = key
         return ent
 
@@ -416,8 +653,9 @@ class _Builder:
                     if s.kind not in ("body", "caption"):
                         continue
                     people_here: list[str] = []
+                    named: list[tuple[Span, str]] = []  # the people's spans, in text order
                     for sp in self.spans.get(s_idx, []):
-                        key = self.alias_index.get(fold(sp.text))
+                        key = self._person_key(fold(sp.text), recent + people_here)
                         ent = self.entities.get(key) if key else None
                         if ent is None:
                             continue
@@ -426,12 +664,13 @@ class _Builder:
                         ent.docs.add(doc.idx)
                         if ent.kind != "person":
                             continue
-                        people_here.append(key)  # type: ignore[arg-type]
+                        people_here.append(ent.key)
+                        named.append((sp, ent.key))
                         self._roles_for(ent, s, sp)
                     self.sentence_people[s_idx] = people_here
                     if s.kind == "body":
                         self._descriptions(s, recent)
-                        attribution = self._attribute(s, people_here, recent, prev_people,
+                        attribution = self._attribute(s, named, people_here, recent, prev_people,
                                                       last_speaker, para_speaker)
                         if attribution:
                             self.attributions[s_idx] = attribution
@@ -448,11 +687,30 @@ class _Builder:
                     if people_here:
                         prev_people = people_here
 
+    def _person_key(self, folded: str, recent: list[str]) -> str | None:
+        """The entity a name means here: a surname two people share is the one named last."""
+        key = self.alias_index.get(folded)
+        owners = self.shared.get(folded)
+        if not owners:
+            return key
+        return next((k for k in reversed(recent) if k in owners), None)
+
+    def _is_person_name(self, name: str) -> bool:
+        key = self.alias_index.get(fold(name))
+        return key is not None and key.startswith("person:")
+
     def _roles_for(self, ent: Entity, s: Sentence, sp: Span) -> None:
-        role = None
-        if sp.title:
-            role = sp.title
-        role = _role_after(s.text, sp.end) or role or _role_before(s.text, sp.start)
+        """The role the sentence gives this name: its own apposition, title or description."""
+        role = _job_title(sp.title)
+        if role:
+            # `Mayor Jane Roe of Riverton`: the place belongs to the title
+            m = _OF_PLACE.match(s.text, sp.end)
+            if m:
+                place = m.group("place").removesuffix("’s").removesuffix("'s")
+                if not self._is_person_name(place):
+                    role = f"{role} {' '.join(m.group('prep').split())} {place}"
+        role = _role_after(s.text, sp.end, self._is_person_name) or role or _role_before(
+            s.text, sp.start)
         if role:
             role = _strip_outlets(role, self.outlets).strip(" ,")
         if role and (ent.role is None or (ent.role == "author" and role != "author")):
@@ -468,7 +726,10 @@ class _Builder:
             if target is None:
                 continue
             ent = self.entities[target]
-            ent.descriptions.add(desc)
+            # "the mayor" after "Jane Roe, the mayor of Riverton" adds nothing, and a bare
+            # "mayor" would match every mayor's question as well as the role does
+            if ent.role is None or not _covered_by(desc, ent.role):
+                ent.descriptions.add(desc)
             if s.idx not in ent.mentions:
                 ent.mentions.append(s.idx)
             if ent.role is None:
@@ -488,8 +749,9 @@ class _Builder:
                 best, best_score = key, score
         return best
 
-    def _attribute(self, s: Sentence, people_here: list[str], recent: list[str],
-                   prev_people: list[str], last_speaker: tuple[str, int] | None,
+    def _attribute(self, s: Sentence, named: list[tuple[Span, str]], people_here: list[str],
+                   recent: list[str], prev_people: list[str],
+                   last_speaker: tuple[str, int] | None,
                    para_speaker: str | None) -> Attribution | None:
         text = s.text
         direct = bool(_QUOTE_PAIR.search(text)) or text.lstrip().startswith("“")
@@ -497,21 +759,18 @@ class _Builder:
         m = _OUTLET_END.search(text)
         if m and m.group("o").rstrip(".") in self.outlets:
             outlet = m.group("o").rstrip(".")
-        for sp in self.spans.get(s.idx, []):
-            key = self.alias_index.get(fold(sp.text))
-            if not key or not key.startswith("person:"):
-                continue
+        for sp, key in named:
             before = text[max(0, sp.start - 14): sp.start].lower()
-            if _speech_before(before) or _speech_after(_after(text, sp.end)):
+            if (_speech_before(before) and not sp.possessive) or _speech_after_apposition(
+                    text, sp.end) or (_speech_after(_after(text, sp.end))
+                                      and not _governed(text, sp.start)):
                 return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
         acc = _ACCORDING.search(text)
         if acc:
             who = acc.group("who").strip()
-            key = self.alias_index.get(fold(who))
-            for sp in self.spans.get(s.idx, []):
-                inner = self.alias_index.get(fold(sp.text))
-                inside = acc.start("who") <= sp.start < acc.end()
-                if inner and inner.startswith("person:") and inside:
+            key = self._person_key(fold(who), recent + people_here)
+            for sp, inner in named:
+                if acc.start("who") <= sp.start < acc.end():
                     key = inner
                     break
             if key is None and re.match(r"the\s", who, re.I) and any(

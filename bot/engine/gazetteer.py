@@ -44,3 +44,11 @@ def is_given_name(token: str) -> bool:
     if len(token) < 2 or not token[0].isupper():
         return False
     return _detector().get_gender(token) != "unknown"
+
+
+def given_name_sex(token: str) -> str | None:
+    """'male' or 'female' when the given-names list says so (mostly), else None."""
+    if len(token) < 2 or not token[0].isupper():
+        return None
+    answer = _detector().get_gender(token)
+    return answer.removeprefix("mostly_") if answer.endswith(("male", "female")) else None

@@ -1,0 +1,208 @@
+"""People, roles, acronyms and organisations on small invented articles (issue #11).
+
+Each test writes its own seeds folder, so what is checked is the extractor's general rules,
+not anything about the shipped articles.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from bot.engine.extract import Entity
+from bot.engine.index import KnowledgeIndex, build_index
+
+
+def build(folder: Path, **articles: str) -> KnowledgeIndex:
+    """Write each article as `<name>.txt` (names sort in the order given) and index them."""
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    options = {"semantic": "off"} if "semantic" in inspect.signature(build_index).parameters \
+        else {}
+    return build_index(folder, **options)
+
+
+def person(ix: KnowledgeIndex, name: str) -> Entity:
+    matches = [e for e in ix.people() if e.name == name]
+    assert matches, f"{name} not among {ix.people_names()}"
+    return matches[0]
+
+
+def speaker(ix: KnowledgeIndex, text: str) -> str | None:
+    """The person a sentence is attributed to (None when it is nobody's)."""
+    idx = next(s.idx for s in ix.sentences if s.text == text)
+    attribution = ix.extraction.attributions.get(idx)
+    return attribution.person if attribution else None
+
+
+def key_of(ix: KnowledgeIndex, name: str) -> str:
+    return person(ix, name).key
+
+
+# -- 1. a role belongs to the name it stands next to ---------------------------------------
+
+def test_title_inside_another_names_apposition_stays_with_that_name(tmp_path: Path) -> None:
+    said = "Senator Jane Roe, speaking next to Governor John Doe, said the bill would pass."
+    ix = build(tmp_path, vote=f"# Senate vote\n\n{said}\n")
+    assert person(ix, "Jane Roe").role == "Senator"
+    assert person(ix, "John Doe").role == "Governor"
+    assert speaker(ix, said) == key_of(ix, "Jane Roe")
+
+
+def test_two_appositions_in_one_sentence(tmp_path: Path) -> None:
+    ix = build(tmp_path, talks=(
+        "# Water talks\n\n"
+        "John Doe, the governor of Ohio, met Jane Roe, a senator from Iowa, on Tuesday.\n\n"
+        "Mark Fox, who sat beside President Linda Hart at the dinner, said little was agreed.\n"
+    ))
+    assert person(ix, "John Doe").role == "the governor of Ohio"
+    assert person(ix, "Jane Roe").role == "a senator from Iowa"
+    assert person(ix, "Linda Hart").role == "President"
+    assert person(ix, "Mark Fox").role is None
+
+
+def test_possessive_name_inside_an_apposition_keeps_the_role(tmp_path: Path) -> None:
+    said = "Jane Roe, Governor John Doe's chief of staff, said the budget was late."
+    ix = build(tmp_path, budget=f"# Budget\n\n{said}\n")
+    assert person(ix, "Jane Roe").role == "Governor John Doe's chief of staff"
+    assert person(ix, "John Doe").role == "Governor"
+    assert speaker(ix, said) == key_of(ix, "Jane Roe")
+
+
+# -- 2. "the mayor of X" finds X's mayor -----------------------------------------------------
+
+RIVERTON = (
+    "# Riverton flood\n\n"
+    "Karen Smith, the mayor of Riverton, said the river had crested. "
+    "“The worst is behind us,” she said.\n\n"
+    "The mayor said repairs would take a year.\n"
+)
+
+
+def test_title_and_place_pick_the_right_mayor(tmp_path: Path) -> None:
+    ix = build(tmp_path, a_riverton=RIVERTON, b_springfield=(
+        "# Springfield budget\n\n"
+        "Maria Lopez, the mayor of Springfield, said the budget was balanced.\n"
+    ))
+    smith = person(ix, "Karen Smith")
+    assert "mayor" not in smith.descriptions  # "the mayor" repeats her role, adds nothing
+    assert ix.who("the mayor of Springfield").title == "Maria Lopez"
+    assert ix.answer("who is the mayor of Springfield").title == "Maria Lopez"
+    assert ix.answer("who is the mayor of Riverton").title == "Karen Smith"
+
+
+def test_place_after_a_titled_name_joins_the_role(tmp_path: Path) -> None:
+    ix = build(tmp_path, a_riverton=RIVERTON, b_springfield=(
+        "# Springfield budget\n\n"
+        "Mayor Tom Baker of Springfield said the budget was balanced.\n"
+    ))
+    assert person(ix, "Tom Baker").role == "Mayor of Springfield"
+    assert ix.answer("who is the mayor of Springfield").title == "Tom Baker"
+
+
+# -- 3. acronyms and their expansions are one entity ----------------------------------------
+
+def test_defined_acronym_and_expansion_meet(tmp_path: Path) -> None:
+    ix = build(tmp_path, trade=(
+        "# Trade pact\n\n"
+        "The European Union (EU) and Japan signed a trade pact on Monday. "
+        "Officials from the EU said tariffs would fall.\n\n"
+        "The Bureau of Maritime Inspection (BMI) will check the ports.\n"
+    ))
+    aliases = ix.extraction.alias_index
+    assert aliases["eu"] == aliases["european union"]
+    eu = ix.entities[aliases["eu"]]
+    assert eu.kind == "org" and {"EU", "European Union"} <= eu.aliases
+    assert len(eu.mentions) == 2
+    assert aliases["bmi"] == aliases["bureau of maritime inspection"]
+    assert not [e for e in ix.entities.values() if e.name == "EU" and e.key != eu.key]
+
+
+def test_initials_of_a_known_name_are_that_name(tmp_path: Path) -> None:
+    ix = build(tmp_path, loans=(
+        "# Loans\n\n"
+        "The International Monetary Fund said it would lend more. "
+        "The IMF gave no figure.\n"
+    ))
+    aliases = ix.extraction.alias_index
+    assert aliases["imf"] == aliases["international monetary fund"]
+    assert ix.entities[aliases["imf"]].name == "International Monetary Fund"
+
+
+# -- 4. a lone organisation word is not an organisation ---------------------------------------
+
+def test_lone_organisation_words_are_not_entities(tmp_path: Path) -> None:
+    ix = build(tmp_path, funding=(
+        "# Funding\n\n"
+        "The University said it would appeal. A spokesman for the Ministry declined to "
+        "comment. The Institute has not responded.\n\n"
+        "Researchers at the University of Vienna were surprised. The Ministry of Health said "
+        "the rules were clear.\n\n"
+        "The Kremlin said it had no view.\n"
+    ))
+    kinds = {e.name: e.kind for e in ix.entities.values()}
+    assert not {"University", "Ministry", "Institute", "The University"} & set(kinds)
+    assert kinds["University of Vienna"] == "org"
+    assert kinds["Ministry of Health"] == "org"
+    assert kinds["Vienna"] == "place"  # still a place named in that sentence
+    assert kinds["Kremlin"] == "org"  # one word that does name one institution
+    assert "Health" not in ix.people_names()
+
+
+# -- 5. two people who share a surname stay two --------------------------------------------
+
+def test_shared_surname_means_the_one_named_last(tmp_path: Path) -> None:
+    proud = "Weber said he was proud of his sister."
+    ix = build(tmp_path, prize=(
+        "# Prize\n\n"
+        "Anna Weber, a doctor at the local hospital, won the prize. "
+        "Her brother Paul Weber, a lawyer, attended the ceremony.\n\n"
+        f"{proud}\n"
+    ))
+    anna, paul = person(ix, "Anna Weber"), person(ix, "Paul Weber")
+    assert anna.key != paul.key
+    assert (anna.role, paul.role) == ("a doctor at the local hospital", "a lawyer")
+    idx = next(s.idx for s in ix.sentences if s.text == proud)
+    assert speaker(ix, proud) == paul.key
+    assert idx not in anna.mentions and idx not in anna.quotes
+
+
+def test_shared_surname_in_two_articles(tmp_path: Path) -> None:
+    ix = build(tmp_path, a_chess=(
+        "# Chess\n\n"
+        "Anna Weber, a lawyer from Bonn, won the chess final.\n\n"
+        "Weber said the last game was the hardest.\n"
+    ), b_fire=(
+        "# Fire\n\n"
+        "Paul Weber, a firefighter, rescued two children.\n\n"
+        "Weber said the smoke was thick.\n"
+    ))
+    anna, paul = person(ix, "Anna Weber"), person(ix, "Paul Weber")
+    assert speaker(ix, "Weber said the last game was the hardest.") == anna.key
+    assert speaker(ix, "Weber said the smoke was thick.") == paul.key
+    assert not set(anna.quotes) & set(paul.quotes)
+
+
+def test_similar_given_names_of_the_other_sex_stay_two(tmp_path: Path) -> None:
+    ix = build(tmp_path, twins=(
+        "# Twins\n\n"
+        "Maria Rossi, a teacher, said the school would reopen. "
+        "Mario Rossi, a doctor, said the clinic would not.\n"
+    ))
+    assert person(ix, "Maria Rossi").key != person(ix, "Mario Rossi").key
+    assert person(ix, "Mario Rossi").role == "a doctor"
+
+
+# -- 6. a place inside a role phrase is not a person ----------------------------------------
+
+def test_place_in_a_role_phrase_is_not_a_person(tmp_path: Path) -> None:
+    ix = build(tmp_path, a_riverton=RIVERTON, b_port=(
+        "# Port\n\n"
+        "Dan Ortiz, the harbour master of Port Ellison, said ships were waiting.\n"
+    ))
+    names = set(ix.people_names())
+    assert not {"Riverton", "Port Ellison"} & names
+    smith = person(ix, "Karen Smith").key
+    assert speaker(ix, "Karen Smith, the mayor of Riverton, said the river had crested.") == smith
+    assert speaker(ix, "“The worst is behind us,” she said.") == smith
+    assert ix.extraction.alias_index.get("riverton", "").startswith("person:") is False
