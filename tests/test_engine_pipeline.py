@@ -138,3 +138,17 @@ def test_summary_and_people_questions(seeds) -> None:
 def test_a_name_the_articles_lack_is_named_in_the_abstention(seeds) -> None:
     a = seeds.answer("what did Macron say about the deal")
     assert a.abstained and "Macron" in a.text
+
+
+def test_a_title_of_a_place_finds_the_person_of_that_place(tmp_path: Path) -> None:
+    (tmp_path / "riverton.txt").write_text(
+        "Riverton floods\n\nThe river rose overnight in Riverton. Mayor Karen Smith said the "
+        "town would rebuild.\n", encoding="utf-8")
+    (tmp_path / "springfield.txt").write_text(
+        "Springfield budget\n\nTom Baker, the mayor of Springfield, said taxes would rise. "
+        "Jane Roe, a senator from Springfield, disagreed.\n", encoding="utf-8")
+    ix = build_index(tmp_path)
+    assert "Tom Baker" in ix.answer("who is the mayor of Springfield").text
+    assert "Karen Smith" in ix.answer("who is the mayor of Riverton").text
+    senator = ix.answer("who is the senator from Springfield").text
+    assert "Jane Roe" in senator and "Tom Baker" not in senator.split("\n")[0]

@@ -127,15 +127,29 @@ class Answerer:
                 return self.ix.entities[firsts[hit[0]]]
         bare = re.sub(r"^(?:the|a|an) ", "", q)
         if any(is_role_word(w) for w in bare.split()):
-            best, best_score = None, 0.0
-            for p in people:
-                for known in filter(None, [p.role, *p.descriptions]):
-                    score = fuzz.token_set_ratio(bare, fold(known))
-                    if score > best_score:
-                        best, best_score = p, score
-            if best is not None and best_score >= 70:
-                return best
+            return self._by_description(bare, people)
         return None
+
+    def _by_description(self, bare: str, people: list[Entity]) -> Entity | None:
+        """`the mayor of Springfield`: a person whose role has the same role noun, and whose
+        role or articles hold the other words too (a mayor of another town does not match);
+        ties go to the closer wording."""
+        nouns = [w for w in bare.split() if is_role_word(w)]
+        others = [w for w in bare.split() if w not in STOPWORDS and not is_role_word(w)]
+        best: tuple[float, float] | None = None
+        found: Entity | None = None
+        for p in people:
+            docs = " ".join(fold(self.ix.texts[i]) for i in p.mentions)
+            for known in filter(None, [p.role, *p.descriptions]):
+                text = fold(known)
+                if not all(re.search(rf"\b{re.escape(n)}", text) for n in nouns):
+                    continue
+                if not all(re.search(rf"\b{re.escape(w)}", text + " " + docs) for w in others):
+                    continue
+                score = (fuzz.token_set_ratio(bare, text), fuzz.token_sort_ratio(bare, text))
+                if score[0] >= 70 and (best is None or score > best):
+                    best, found = score, p
+        return found
 
     def _card(self, question: str, person: Entity) -> Answer:
         lines: list[Line] = []
