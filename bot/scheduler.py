@@ -4,8 +4,13 @@ Every minute (or on each `tick(now)` in tests) the scheduler finds the subscript
 due (bot/schedule.py), claims (platform, channel, local date) in the store with one atomic
 statement, composes the briefing, posts it through the platform's adapter and records the
 delivery. Any number of schedulers (replicas) may share one PostgreSQL: only the claimant
-posts. A claimant that dies between claim and send stops renewing its lease, and after
-`lease` another scheduler (or the restarted one) takes the day over and posts it.
+posts. The claimant holds its claim for as long as it works on the day: a heartbeat renews
+the lease every `lease / 4` while it composes and sends (however long the platform takes),
+every post attempt first checks with the store that the claim is still ours, and the result
+is recorded only under that same claim (a fencing token). A claimant that dies stops
+renewing, and after `lease` another scheduler (or the restarted one) takes the day over and
+posts it; a claimant that cannot renew for a whole lease (or finds the day taken over)
+abandons its post.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class Scheduler:
         late_window: timedelta = LATE_WINDOW,
         concurrency: int = 8,
         worker_id: str | None = None,
+        heartbeat_s: float | None = None,
+        heartbeat_sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.ctx = ctx
         self.adapters = dict(adapters)
@@ -70,6 +77,8 @@ class Scheduler:
         self.lease = lease
         self.late_window = late_window
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
+        self.heartbeat_s = heartbeat_s or lease.total_seconds() / 4
+        self.heartbeat_sleep = heartbeat_sleep
         self._slots = asyncio.Semaphore(concurrency)
         self._done: set[tuple[str, str, date]] = set()  # days known claimed: skip the store
         self._stopping = asyncio.Event()
@@ -100,21 +109,66 @@ class Scheduler:
         self, sub: Subscription, day: date, now: datetime
     ) -> Outcome | None:
         async with self._slots:
-            claimed = await self.ctx.store.claim_delivery(
-                sub.platform, sub.channel_id, day, worker=self.worker_id, now=now,
-                lease=self.lease,
+            key = (sub.platform, sub.channel_id, day)
+            # The lease starts now, when the claim is made, not when the tick began (a tick
+            # with many channels due reaches the last ones much later).
+            token = await self.ctx.store.claim_delivery_token(
+                *key, worker=self.worker_id, now=self.ctx.clock(), lease=self.lease,
             )
-            if not claimed:
+            if token is None:
                 # Sent, failed or being sent elsewhere. A claim that goes stale is retaken by
                 # the next tick only if we don't remember it, so remember just final ones.
-                if await self.ctx.store.delivery_status(sub.platform, sub.channel_id, day) in (
-                    "sent", "failed",
-                ):
-                    self._done.add((sub.platform, sub.channel_id, day))
+                if await self.ctx.store.delivery_status(*key) in ("sent", "failed"):
+                    self._done.add(key)
                 return None
-            outcome = await self._deliver(sub, day)
-            self._done.add((sub.platform, sub.channel_id, day))
+            outcome = await self._holding(sub, day, token)
+            if outcome.status != "lost":
+                self._done.add(key)
             return outcome
+
+    async def _holding(self, sub: Subscription, day: date, token: int) -> Outcome:
+        """Deliver while a heartbeat holds the claim; abandon the delivery if it is lost."""
+        key = (sub.platform, sub.channel_id, day)
+        deliver = asyncio.create_task(self._deliver(sub, day, token))
+        heartbeat = asyncio.create_task(self._heartbeat(key, token))
+        try:
+            await asyncio.wait({deliver, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+            if deliver.done():
+                return deliver.result()
+            # The heartbeat ended: another worker has the day, or we could not renew for a
+            # whole lease (so another may have). Sending on could post it twice.
+            deliver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await deliver
+            return Outcome(*key, "lost", 0)
+        finally:
+            for task in (deliver, heartbeat):
+                task.cancel()
+            await asyncio.gather(deliver, heartbeat, return_exceptions=True)
+
+    async def _heartbeat(self, key: tuple[str, str, date], token: int) -> None:
+        """Renew the claim every `heartbeat_s`; return when it is lost."""
+        where = {"platform": key[0], "channel": key[1], "local_date": str(key[2])}
+        renewed = self.ctx.clock()
+        while True:
+            await self.heartbeat_sleep(self.heartbeat_s)
+            now = self.ctx.clock()
+            try:
+                if await self.ctx.store.renew_claim(*key, worker=self.worker_id, token=token,
+                                                    now=now):
+                    renewed = now
+                    continue
+                log.warning("another worker took over this briefing; abandoning it",
+                            extra=where)
+                return
+            except Exception as exc:
+                if now - renewed >= self.lease:
+                    log.error("could not renew the briefing claim for a whole lease; "
+                              "abandoning it so it is not posted twice",
+                              extra={**where, "error": str(exc)})
+                    return
+                log.warning("could not renew the briefing claim; trying again",
+                            extra={**where, "error": str(exc)})
 
     async def _compose(self, sub: Subscription) -> tuple[Briefing, int, Known]:
         """The briefing, with what is new since the channel's previous one."""
@@ -128,19 +182,24 @@ class Scheduler:
         )
         return briefing, version, known_by(index)
 
-    async def _deliver(self, sub: Subscription, day: date) -> Outcome:
+    async def _deliver(self, sub: Subscription, day: date, token: int) -> Outcome:
         store, key = self.ctx.store, (sub.platform, sub.channel_id, day)
         where = {"platform": sub.platform, "channel": sub.channel_id, "local_date": str(day)}
+        mine = {"worker": self.worker_id, "token": token}
         try:
             briefing, version, known = await self._compose(sub)
         except Exception as exc:
             log.exception("briefing could not be composed", extra=where)
-            await store.record_delivery(*key, "failed", f"compose: {exc}")
+            await store.record_delivery(*key, "failed", f"compose: {exc}", **mine)
             briefing_failed(sub.platform)
             return Outcome(*key, "failed", 0)
         attempt, error = 0, ""
         while attempt < self.retries:
             attempt += 1
+            # The fence: post only while the store still says this claim is ours.
+            if not await store.renew_claim(*key, now=self.ctx.clock(), **mine):
+                log.warning("another worker took over this briefing", extra=where)
+                return Outcome(*key, "lost", attempt - 1)
             try:
                 await self.adapters[sub.platform].post_briefing(sub.channel_id, briefing)
             except Exception as exc:
@@ -155,17 +214,16 @@ class Scheduler:
                             extra={**where, "attempt": attempt, "error": error,
                                    "retry_in_s": delay})
                 await self.sleep(delay)
-                if not await store.renew_claim(*key, worker=self.worker_id,
-                                               now=self.ctx.clock()):
-                    log.warning("another worker took over this briefing", extra=where)
-                    return Outcome(*key, "lost", attempt)
                 continue
-            await store.record_delivery(*key, "sent", index_version=version,
-                                        known=known, now=self.ctx.clock())
-            log.info("briefing posted", extra={**where, "attempts": attempt})
+            if not await store.record_delivery(*key, "sent", index_version=version,
+                                               known=known, now=self.ctx.clock(), **mine):
+                log.error("briefing posted, but another worker had taken the day over: it "
+                          "may have been posted twice", extra={**where, "attempts": attempt})
+            else:
+                log.info("briefing posted", extra={**where, "attempts": attempt})
             briefing_sent(sub.platform)
             return Outcome(*key, "sent", attempt)
-        await store.record_delivery(*key, "failed", error, now=self.ctx.clock())
+        await store.record_delivery(*key, "failed", error, now=self.ctx.clock(), **mine)
         briefing_failed(sub.platform)
         log.error("briefing failed; this day is skipped",
                   extra={**where, "attempts": attempt, "error": error})

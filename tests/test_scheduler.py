@@ -266,3 +266,122 @@ async def test_next_briefing_says_what_is_new_since_the_previous(
         assert any("harbour" in line.lower() for line in news.lines)
     finally:
         await store.close()
+
+
+# --- holding the claim while the post runs (issue 12) ---------------------------------------
+
+class Beats:
+    """The heartbeat's sleep, driven by the test: `beat()` lets one sleep end and returns when
+    the heartbeat is asleep again (so the renewal after it is done). Every wait is bounded."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self._go = asyncio.Event()
+        self._asleep = asyncio.Event()
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        self._go.clear()
+        self._asleep.set()
+        await self._go.wait()
+
+    async def beat(self) -> None:
+        await self.wake()
+        await asyncio.wait_for(self._asleep.wait(), 10)
+
+    async def wake(self) -> None:
+        """Let the heartbeat's current sleep end, once it is asleep."""
+        await asyncio.wait_for(self._asleep.wait(), 10)
+        self._asleep.clear()
+        self._go.set()
+
+
+class SlowAdapter(RecordingAdapter):
+    """A post that takes as long as the test wants: it lands when `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = asyncio.Event(), asyncio.Event()
+
+    async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
+        self.entered.set()
+        await asyncio.wait_for(self.release.wait(), 30)
+        self.posts.append((channel_id, briefing))
+
+
+async def test_a_post_slower_than_the_lease_is_posted_once(
+    replicas: list[AppContext], clock: FakeClock
+) -> None:
+    """Replica A's post takes 4 minutes (twice the lease); B ticks every 30 s meanwhile and
+    never takes the day over, because A's heartbeat keeps the claim."""
+    first, second = replicas
+    await subscribe(first, "C1", 8, 30)
+    clock.now = T0
+    slow, other, beats = SlowAdapter(), RecordingAdapter(), Beats()
+    a = Scheduler(first, {"slack": slow}, heartbeat_sleep=beats)
+    b = Scheduler(second, {"slack": other})
+    sending = asyncio.create_task(a.tick(T0))
+    try:
+        await asyncio.wait_for(slow.entered.wait(), 10)
+        for _ in range(8):
+            clock.advance(seconds=30)
+            await beats.beat()
+            assert await b.tick(clock.now) == []
+        assert clock.now - T0 > DEFAULT_LEASE
+        slow.release.set()
+        [outcome] = await asyncio.wait_for(sending, 10)
+    finally:
+        sending.cancel()
+    assert outcome.status == "sent"
+    assert await b.tick(clock.advance(minutes=5)) == []
+    assert [channel for channel, _ in slow.posts] == ["C1"] and other.posts == []
+    assert await first.store.delivery_status("slack", "C1", DAY) == "sent"
+    assert beats.delays and all(d == DEFAULT_LEASE.total_seconds() / 4 for d in beats.delays)
+
+
+async def test_the_lease_starts_when_the_claim_is_made_not_when_the_tick_began(
+    replicas: list[AppContext], clock: FakeClock
+) -> None:
+    """A tick that began at 08:30 reaches this channel 3 minutes later (many channels due):
+    its claim must not already look stale to the other replica."""
+    first, second = replicas
+    await subscribe(first, "C1", 8, 30)
+    slow, other, beats = SlowAdapter(), RecordingAdapter(), Beats()
+    clock.now = T0 + DEFAULT_LEASE + timedelta(minutes=1)
+    sending = asyncio.create_task(
+        Scheduler(first, {"slack": slow}, heartbeat_sleep=beats).tick(T0))
+    try:
+        await asyncio.wait_for(slow.entered.wait(), 10)
+        clock.advance(seconds=10)  # no heartbeat yet
+        assert await Scheduler(second, {"slack": other}).tick(clock.now) == []
+        slow.release.set()
+        [outcome] = await asyncio.wait_for(sending, 10)
+    finally:
+        sending.cancel()
+    assert outcome.status == "sent" and len(slow.posts) == 1 and other.posts == []
+
+
+async def test_a_claim_taken_over_meanwhile_abandons_the_post(
+    replicas: list[AppContext], clock: FakeClock
+) -> None:
+    """If the claim is lost anyway (its heartbeat could not reach the store for a whole
+    lease), the first replica does not post on: the day's owner does, once."""
+    first, second = replicas
+    await subscribe(first, "C1", 8, 30)
+    clock.now = T0
+    slow, other, beats = SlowAdapter(), RecordingAdapter(), Beats()
+    sending = asyncio.create_task(
+        Scheduler(first, {"slack": slow}, heartbeat_sleep=beats).tick(T0))
+    try:
+        await asyncio.wait_for(slow.entered.wait(), 10)
+        clock.advance(minutes=3)  # the heartbeat was stalled past the lease
+        [taken] = await Scheduler(second, {"slack": other}).tick(clock.now)
+        assert taken.status == "sent"
+        await beats.wake()  # A's heartbeat wakes, finds the day taken over, and abandons
+        [outcome] = await asyncio.wait_for(sending, 10)
+    finally:
+        slow.release.set()
+        sending.cancel()
+    assert outcome.status == "lost"
+    assert slow.posts == [] and [channel for channel, _ in other.posts] == ["C1"]
+    assert await first.store.delivery_status("slack", "C1", DAY) == "sent"

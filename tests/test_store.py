@@ -107,6 +107,26 @@ async def test_stale_claim_is_taken_over_once(store: Store) -> None:
     assert not await store.claim_delivery("slack", "C1", DAY, worker="c", now=nearly)
 
 
+async def test_a_claim_taken_over_cannot_be_renewed_or_finished_by_its_old_token(
+        store: Store) -> None:
+    """The fencing token: after a takeover the first claim (even by the same worker id) can
+    neither extend the lease nor record the day; the new claim can."""
+    first = await store.claim_delivery_token("slack", "C1", DAY, worker="w", now=T0)
+    assert first == 1
+    assert await store.renew_claim("slack", "C1", DAY, worker="w", token=first, now=T0)
+    after = T0 + DEFAULT_LEASE + timedelta(seconds=1)
+    second = await store.claim_delivery_token("slack", "C1", DAY, worker="w", now=after)
+    assert second == 2
+    assert not await store.renew_claim("slack", "C1", DAY, worker="w", token=first, now=after)
+    assert not await store.record_delivery("slack", "C1", DAY, "failed", "late", worker="w",
+                                           token=first)
+    assert await store.delivery_status("slack", "C1", DAY) == "claimed"
+    assert await store.record_delivery("slack", "C1", DAY, "sent", index_version=4, worker="w",
+                                       token=second)
+    assert await store.delivery_status("slack", "C1", DAY) == "sent"
+    assert not await store.renew_claim("slack", "C1", DAY, worker="w", token=second, now=after)
+
+
 async def test_failed_day_is_not_claimed_again(store: Store) -> None:
     assert await store.claim_delivery("discord", "9", DAY)
     await store.record_delivery("discord", "9", DAY, "failed", "Missing Access")

@@ -192,11 +192,29 @@ class Store:
         now: datetime | None = None,
         lease: timedelta = DEFAULT_LEASE,
     ) -> bool:
-        """Claim the channel's post for `local_date`; True means this worker must send it.
+        """Claim the channel's post for `local_date`; True means this worker must send it."""
+        return await self.claim_delivery_token(
+            platform, channel_id, local_date, worker=worker, now=now, lease=lease
+        ) is not None
+
+    async def claim_delivery_token(
+        self,
+        platform: str,
+        channel_id: str,
+        local_date: date,
+        *,
+        worker: str | None = None,
+        now: datetime | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> int | None:
+        """Claim the channel's post for `local_date`: the claim's fencing token, or None.
 
         One statement: insert the claim, or take over a claim whose worker stopped renewing it
         for longer than `lease` (it died between claim and send). A sent or failed day is
-        never claimed again.
+        never claimed again. The token (the claim's `attempts`, one more on each takeover)
+        goes with every later renew_claim and record_delivery of this claim, so a worker
+        whose claim was taken over can neither extend nor finish it.
+        `now` is the moment of the claim (it is stored as the lease's start).
         """
         now = now or self.clock()
         d = t.deliveries.c
@@ -210,7 +228,14 @@ class Store:
                   "attempts": d.attempts + 1},
             where=(d.status == "claimed") & (d.claimed_at < now - lease),
         ).returning(d.attempts)
-        return await self._first(stmt) is not None
+        row = await self._first(stmt)
+        return None if row is None else int(row[0])
+
+    def _held(self, worker: str | None, token: int | None) -> Any:
+        """Still claimed by `worker` (and, with a token, by that very claim)."""
+        d = t.deliveries.c
+        held = (d.status == "claimed") & (d.claimed_by == (worker or self.worker_id))
+        return held if token is None else held & (d.attempts == token)
 
     async def renew_claim(
         self,
@@ -219,14 +244,15 @@ class Store:
         local_date: date,
         *,
         worker: str | None = None,
+        token: int | None = None,
         now: datetime | None = None,
     ) -> bool:
-        """Extend our lease before a slow retry; False if another worker took the day over."""
-        d = t.deliveries.c
+        """Extend our lease (the scheduler does while it sends); False if another worker took
+        the day over, or it is no longer claimed."""
         stmt = (
             update(t.deliveries)
             .where(self._delivery_key(platform, channel_id, local_date))
-            .where(d.status == "claimed", d.claimed_by == (worker or self.worker_id))
+            .where(self._held(worker, token))
             .values(claimed_at=now or self.clock())
         )
         return await self._rowcount(stmt) > 0
@@ -242,17 +268,32 @@ class Store:
         index_version: int | None = None,
         known: Known | None = None,
         now: datetime | None = None,
-    ) -> None:
-        """Mark the claimed day sent or failed (either way it is never claimed again)."""
+        worker: str | None = None,
+        token: int | None = None,
+    ) -> bool:
+        """Mark the claimed day sent or failed (either way it is never claimed again).
+
+        With a `token` (from claim_delivery_token) only that claim is finished: False when
+        another worker has taken the day over meanwhile, and nothing is written. Without
+        one the day is recorded whatever its state.
+        """
         now = now or self.clock()
         values: dict[str, Any] = {
             "status": status, "error": error, "finished_at": now, "index_version": index_version,
             "known_json": None if known is None else json.dumps(
                 {"docs": sorted(known.docs), "people": sorted(known.people)}),
         }
+        if token is not None:
+            stmt = (
+                update(t.deliveries)
+                .where(self._delivery_key(platform, channel_id, local_date))
+                .where(self._held(worker, token))
+                .values(**values)
+            )
+            return await self._rowcount(stmt) > 0
         ins = self._insert(t.deliveries).values(
             platform=platform, channel_id=channel_id, local_date=local_date, claimed_at=now,
-            claimed_by=self.worker_id, attempts=1, **values,
+            claimed_by=worker or self.worker_id, attempts=1, **values,
         )
         d = t.deliveries.c
         stmt = ins.on_conflict_do_update(
@@ -260,6 +301,7 @@ class Store:
         )
         async with self.engine.begin() as conn:
             await conn.execute(stmt)
+        return True
 
     async def delivery_status(
         self, platform: str, channel_id: str, local_date: date
