@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -31,6 +31,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack_edge import (
+    FrontDoor,
+    SlackEdge,
+    response_url_allowed,
+    response_url_origins,
+    url_host,
+)
 from bot.adapters.slack_render import (
     SHARE_ACTION,
     VOTE_DOWN_ACTION,
@@ -114,13 +121,33 @@ def _action_base(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class MalformedButton(ValueError):
+    """A button value that is not what slack_render put there (forged, or from elsewhere)."""
+
+
 def button_data(action: dict[str, Any]) -> dict[str, Any]:
-    """The JSON a button carries ({} when it is not ours or is malformed)."""
+    """The JSON object a button of ours carries; MalformedButton for anything else."""
     try:
-        data = json.loads(action.get("value") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+        data = json.loads(action.get("value") or "")
+    except (ValueError, TypeError):
+        raise MalformedButton("value is not JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedButton("value is not a JSON object")
+    return data
+
+
+def _citations(raw: Any) -> list[dict[str, Any]]:
+    if not isinstance(raw, list):
+        raise MalformedButton("cites is not a list")
+    try:
+        return [{"document": str(d), "paragraph": int(p)} for d, p in raw]
+    except (TypeError, ValueError):
+        raise MalformedButton("a citation is not [document, paragraph number]") from None
+
+
+def _malformed(action: dict[str, Any], exc: MalformedButton) -> None:
+    log.warning("slack: ignoring a click on a malformed button: %s", exc,
+                extra={"action_id": str(action.get("action_id"))[:40]})
 
 
 def share_request(body: dict[str, Any], action: dict[str, Any]) -> CommandRequest:
@@ -138,7 +165,7 @@ def share_request(body: dict[str, Any], action: dict[str, Any]) -> CommandReques
 def vote_request(body: dict[str, Any], action: dict[str, Any]) -> CommandRequest:
     """👍/👎 click → `vote` up|down with the answer's id, question, intent and citations."""
     data = button_data(action)
-    cites = [{"document": str(d), "paragraph": int(p)} for d, p in data.get("cites") or []]
+    cites = _citations(data.get("cites") or [])
     return CommandRequest(
         command="vote",
         text="up" if action.get("action_id") == VOTE_UP_ACTION else "down",
@@ -231,6 +258,8 @@ class SlackAdapter:
             request_verification_enabled=app_token is None,
             process_before_response=True,  # the listener's ack is the HTTP response
         )
+        self.edge = SlackEdge(signing_secret or "")
+        self.response_origins = response_url_origins(str(self.client.base_url))
         self.socket: AsyncSocketModeHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
@@ -242,6 +271,9 @@ class SlackAdapter:
 
     def _register(self) -> None:
         self.app.middleware(SkipRetries())
+        self.app.middleware(FrontDoor(
+            self.edge, commands=COMMANDS, response_origins=self.response_origins,
+            actions=(SHARE_ACTION, VOTE_UP_ACTION, VOTE_DOWN_ACTION)))
         for name in COMMANDS:
             self.app.command(f"/{name}")(self._on_command)
         self.app.action(SHARE_ACTION)(self._on_share)
@@ -273,8 +305,12 @@ class SlackAdapter:
             app.router.add_post("/slack/events", self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """POST /slack/events: slack-bolt verifies the signature and runs the listener."""
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        """POST /slack/events: our edge checks the signature and the body before slack-bolt
+        (which checks the signature again) runs the listener (see slack_edge)."""
+        admitted = await self.edge.admit(request)
+        if isinstance(admitted, web.Response):
+            return admitted
+        bolt_response = await self.app.async_dispatch(admitted)
         return await to_aiohttp_response(bolt_response)
 
     async def start(self) -> None:
@@ -384,7 +420,13 @@ class SlackAdapter:
     async def _on_share(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                         respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
-        self._later(self._share(share_request(body, action), respond, client))
+        try:
+            req = share_request(body, action)
+        except MalformedButton as exc:
+            _malformed(action, exc)
+            return
+        self._later(self._share(req, respond, client))
+
 
     async def _share(self, req: CommandRequest, respond: AsyncRespond,
                      client: AsyncWebClient) -> None:
@@ -409,7 +451,13 @@ class SlackAdapter:
     async def _on_vote(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                        respond: AsyncRespond) -> None:
         await ack()
-        self._later(self._vote(vote_request(body, action), respond))
+        try:
+            req = vote_request(body, action)
+        except MalformedButton as exc:
+            _malformed(action, exc)
+            return
+        self._later(self._vote(req, respond))
+
 
     async def _vote(self, req: CommandRequest, respond: AsyncRespond) -> None:
         await self._reply(respond, await dispatch(req, self.ctx))
@@ -430,6 +478,10 @@ class SlackAdapter:
 
     async def _reply(self, respond: AsyncRespond, result: Result) -> None:
         """Answer through response_url (private unless public); failures are only logged."""
+        if not response_url_allowed(respond.response_url, self.response_origins):
+            log.warning("slack: not answering through a response_url that is not Slack's",
+                        extra={"host": url_host(respond.response_url)})
+            return
         try:
             response = await respond(response_type=response_type(result), replace_original=False,
                                      **render(result))
