@@ -73,8 +73,8 @@ async def open_store_url(url: str, **kwargs: Any) -> Store:
         await engine.dispose()
         raise
     if migration.applied:
-        log.info("store schema upgraded from version %s to %s", migration.before,
-                 migration.after)
+        log.info("store schema upgraded from %s to revision %s",
+                 migration.before or "an empty database", migration.after)
     store = Store(engine, **kwargs)
     store.migration = migration
     return store

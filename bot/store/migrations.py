@@ -1,78 +1,99 @@
-"""Versioned schema, upgraded in place at start-up, keeping data.
+"""The store's schema, upgraded in place at start-up by Alembic, keeping data.
 
-`schema_version` holds one row: the number of steps applied. `STEPS[i]` takes the schema
-from version i to i+1 and never changes once released; a later change to a table is a new
-step with explicit DDL (ALTER TABLE ...), so an old database replays exactly what a new one
-did. All pending steps run in one transaction; on PostgreSQL an advisory lock makes replicas
-that start together migrate one at a time.
+The revisions live in `bot/store/revisions/versions/` (shipped inside the package) and each
+spells out its own tables: none imports the live `bot/store/tables.py`, so a later change
+there cannot change what an old revision does, and an old database replays exactly what a new
+one did. A change to a table is a new revision with explicit operations (op.add_column …).
+
+`upgrade(conn)` runs every pending revision inside the caller's transaction (the async engine
+hands a sync connection over with `connection.run_sync`). On PostgreSQL it first takes an
+advisory lock held to the end of that transaction, so replicas starting together migrate one
+at a time: the first upgrades, the others find the schema current.
+
+A database made by the pre-Alembic code has a `schema_version` table (1 or 2) instead of
+`alembic_version`: revision 0001 keeps the tables it has and adds the missing ones, and 0002
+drops `schema_version`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import Connection, insert, select, text, update
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
 
-from bot.store import tables as t
-
-Step = Callable[[Connection], None]
-
+SCRIPT_LOCATION = Path(__file__).with_name("revisions")
+LEGACY_TABLE = "schema_version"
+LEGACY_LATEST = 2  # the last schema_version the pre-Alembic code wrote
 _PG_LOCK_KEY = 0x62726566  # "bref": serialises migrations across replicas
 
 
-def _v1_briefings(conn: Connection) -> None:
-    """Issue 5: idempotency claims, subscriptions and per-day deliveries."""
-    for table in (t.claims, t.subscriptions, t.deliveries):
-        table.create(conn)
-
-
-def _v2_curation(conn: Connection) -> None:
-    """Issue 6: questions and votes for /gaps, index versions for replicas to poll."""
-    for table in (t.questions, t.votes, t.index_versions):
-        table.create(conn)
-
-
-STEPS: list[Step] = [_v1_briefings, _v2_curation]
-LATEST = len(STEPS)
-
-
-def current_version(conn: Connection) -> int:
-    t.schema_version.create(conn, checkfirst=True)
-    return conn.execute(select(t.schema_version.c.version)).scalar() or 0
-
-
 class Migration(NamedTuple):
-    """What opening the store did to the schema: the version found and the version left."""
+    """What opening the store did to the schema: the revision found and the revision left
+    (`before` is None for an empty database, "schema_version N" for a pre-Alembic one)."""
 
-    before: int
-    after: int
+    before: str | None
+    after: str | None
 
     @property
     def applied(self) -> bool:
         return self.after != self.before
 
 
-def upgrade(conn: Connection, target: int = LATEST) -> Migration:
-    """Apply the pending steps up to `target` inside the caller's transaction."""
+def config(conn: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+@cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(config())
+
+
+def head() -> str:
+    """The newest revision this briefbot knows."""
+    return str(_script().get_current_head())
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in _script().walk_revisions()}
+
+
+def current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _legacy_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table(LEGACY_TABLE):
+        return None
+    return int(conn.execute(text(f"SELECT version FROM {LEGACY_TABLE}")).scalar() or 0)
+
+
+def upgrade(conn: Connection, target: str = "head") -> Migration:
+    """Apply the pending revisions up to `target` inside the caller's transaction."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    version = current_version(conn)
-    if version > LATEST:
+    before: str | None = current_revision(conn)
+    if before is not None and before not in known_revisions():
         raise RuntimeError(
-            f"the database schema is version {version}, newer than this briefbot "
-            f"understands ({LATEST}): upgrade briefbot"
+            f"the database schema is at revision {before}, newer than this briefbot "
+            f"understands ({head()}): upgrade briefbot"
         )
-    for step in STEPS[version:target]:
-        step(conn)
-    if target > version:
-        if version == 0:
-            conn.execute(insert(t.schema_version).values(id=1, version=target))
-        else:
-            conn.execute(update(t.schema_version).values(version=target))
-    return Migration(version, max(version, target))
-
-
-def migrate(conn: Connection, target: int = LATEST) -> int:
-    """`upgrade`, returning the schema version now."""
-    return upgrade(conn, target).after
+    if before is None:
+        legacy = _legacy_version(conn)
+        if legacy is not None:
+            if legacy > LEGACY_LATEST:
+                raise RuntimeError(
+                    f"the database schema is version {legacy}, newer than this briefbot "
+                    f"understands: upgrade briefbot"
+                )
+            before = f"{LEGACY_TABLE} {legacy}"
+    command.upgrade(config(conn), target)
+    return Migration(before, current_revision(conn))

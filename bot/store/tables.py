@@ -2,6 +2,10 @@
 
 Times are stored as naive UTC and come back aware (UTC): SQLite has no time zones, and one
 convention for both databases keeps the comparisons in the atomic claims simple.
+
+These are the live definitions the code queries with. The schema on disk is made by the
+Alembic revisions in bot/store/revisions/ (each with its own frozen copy of the tables): a
+change here needs a new revision, and tests/test_migrations.py fails until the two agree.
 """
 
 from __future__ import annotations
@@ -43,13 +47,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 metadata = MetaData()
-
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("version", Integer, nullable=False),
-)
 
 # Generic idempotency keys: share buttons, Slack retries.
 claims = Table(
