@@ -4,6 +4,7 @@ and are shipped inside the package."""
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from datetime import UTC, date, datetime
@@ -74,8 +75,13 @@ async def make_legacy(url: str, version: int) -> None:
         await engine.dispose()
 
 
-async def test_upgrade_from_an_empty_database(store_url: str) -> None:
+async def test_upgrade_from_an_empty_database(store_url: str,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     store = await open_store_url(store_url)
+    upgraded = [r.getMessage() for r in caplog.records
+                if r.name.startswith(("alembic", "briefbot.store"))]
+    assert upgraded == [f"store schema upgraded from an empty database to revision {head()}"]
     try:
         assert store.migration is not None
         assert (store.migration.before, store.migration.after) == (None, head())

@@ -17,6 +17,7 @@ drops `schema_version`.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -31,6 +32,10 @@ SCRIPT_LOCATION = Path(__file__).with_name("revisions")
 LEGACY_TABLE = "schema_version"
 LEGACY_LATEST = 2  # the last schema_version the pre-Alembic code wrote
 _PG_LOCK_KEY = 0x62726566  # "bref": serialises migrations across replicas
+
+# Alembic says "Context impl …" and "Will assume … DDL" at INFO on every start; open_store_url
+# logs one line when the schema actually changed.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class Migration(NamedTuple):
