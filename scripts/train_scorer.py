@@ -50,8 +50,8 @@ from bot.engine.retrieval import retrieve  # noqa: E402
 from bot.engine.scorer import MODEL_PATH, Linear, Scorer  # noqa: E402
 from bot.engine.text import fold  # noqa: E402
 
-WEIGHTS = {"squad": 1.0, "news": 8.0, "offtopic": 3.0}
-"""Sample weights: our own news questions are few (96) but are the product's domain."""
+WEIGHTS = {"squad": 1.0, "news": 4.0, "offtopic": 3.0}
+"""Sample weights: our own news questions are few (192) but are the product's domain."""
 OFFTOPIC_EVERY = 6
 """Every n-th answerable question of each other article is asked of this one as off-topic."""
 SHOW_RATIOS = (0.0, 0.25, 0.5)

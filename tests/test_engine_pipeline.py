@@ -152,3 +152,40 @@ def test_a_title_of_a_place_finds_the_person_of_that_place(tmp_path: Path) -> No
     assert "Karen Smith" in ix.answer("who is the mayor of Riverton").text
     senator = ix.answer("who is the senator from Springfield").text
     assert "Jane Roe" in senator and "Tom Baker" not in senator.split("\n")[0]
+
+
+def test_word_vectors_know_general_paraphrase() -> None:
+    from bot.engine.vectors import load_word_vectors
+
+    wv = load_word_vectors()
+    v = wv.vectors
+
+    def sim(a: str, b: str) -> float:
+        return float(v[wv.index[a]] @ v[wv.index[b]])
+
+    assert sim("risks", "dangerous") > sim("risks", "banana") + 0.3
+    assert sim("kidnapper", "abduction") > sim("kidnapper", "recipe")
+
+
+def test_soft_cover_and_sentence_vectors_on_fixed_text() -> None:
+    from bot.engine.vectors import dense_query, load_word_vectors, sentence_vectors, soft_cover
+
+    wv = load_word_vectors()
+    vecs, ids = sentence_vectors(wv, ["Thousands of workers lost their jobs in layoffs.",
+                                      "The recipe needs two eggs and flour.", "of the"])
+    assert vecs.shape == (3, wv.dims) and not vecs[2].any() and ids[2] == []
+    assert np.linalg.norm(vecs[0]) == pytest.approx(1.0, abs=1e-5)
+    q = dense_query(wv, "how many employees were fired", lambda s: 1.0)
+    assert soft_cover(q, wv, ids[0]) > soft_cover(q, wv, ids[1])
+    assert float(vecs[0] @ q.vector) > float(vecs[1] @ q.vector)
+    assert soft_cover(q, wv, []) == 0.0
+
+
+def test_soft_covers_matches_one_at_a_time() -> None:
+    from bot.engine.vectors import dense_query, load_word_vectors, soft_cover, soft_covers
+
+    wv = load_word_vectors()
+    sentences = [wv.ids(t) for t in ["workers lost jobs", "", "eggs and flour", "the of"]]
+    q = dense_query(wv, "employees fired from their jobs", lambda s: 1.0 + len(s) / 10)
+    assert soft_covers(q, wv, sentences) == pytest.approx(
+        [soft_cover(q, wv, ids) for ids in sentences])

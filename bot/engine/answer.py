@@ -69,6 +69,10 @@ class Answerer:
                 found = self._mentions(question, intent.subject)
                 if found is not None:
                     return found
+                unknown = self._unknown_name(question, intent.subject)
+                if unknown:
+                    return self._abstain(question, "who",
+                                         f"The articles don't mention {unknown}.")
         return self._ranked(question, intent)
 
     # -- the articles as a whole ------------------------------------------------------------
@@ -211,6 +215,18 @@ class Answerer:
                         if self.ix.answerable[i]][:1]
                 out += byline or lead
         return out[:2]
+
+    def _unknown_name(self, question: str, subject: str) -> str | None:
+        """`who is Olaf Scholz` asks for someone by name: when a word of that name is in no
+        article, the person is not covered (a namesake "Olaf" is no answer)."""
+        typed = _as_typed(question, fold(subject).strip())
+        capitals = [w for w in words(typed) if w[:1].isupper()]
+        if not capitals:
+            return None
+        for w in capitals:
+            if not self._name_known(fold(w)):
+                return typed
+        return None
 
     def _mentions(self, question: str, subject: str) -> Answer | None:
         """`who is X` for a name that is not a person we know: organisations and places.

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -22,14 +23,16 @@ RANK_FEATURES = (
     "bias", "bm25_rel", "bm25_log", "rank_inv", "cover", "cover_ctx", "cover_para",
     "cover_count", "bigram", "density", "length_log", "first_in_para", "proximity",
     "type_match", "new_names", "new_numbers", "para_rel", "missing_max_idf", "early_doc",
-    "missing_count", "substituted", "neg_mismatch", "focus_here",
+    "missing_count", "substituted", "neg_mismatch", "focus_here", "dense_cos", "dense_rel",
+    "soft_cover",
 )
 ANSWER_FEATURES = (
     "bias", "p1", "p2", "margin", "cover1", "cover_best_ctx", "unknown_mass", "missing_top_idf",
     "n_terms_log", "bm25_top_log", "type_found", "wh_who", "wh_what", "wh_when", "wh_where",
     "wh_why", "wh_how", "wh_howmuch", "wh_which", "wh_other", "negated", "p_sum3",
     "missing_count1", "substituted1", "neg_mismatch1", "cover_max", "unknown_name",
-    "focus_unknown", "focus_here1", "focus_here_any",
+    "focus_unknown", "focus_here1", "focus_here_any", "dense_best", "soft_cover1",
+    "soft_cover_max",
 )
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -78,6 +81,8 @@ class QuestionTerms:
     negated: bool
     names: tuple[tuple[str, ...], ...] = ()
     """Stems of each capitalised word typed after the first: the names asked about."""
+    text: str = ""
+    """The question as asked (for the word-vector features)."""
     focus: str | None = None
     """The first content stem that is not a name: what is asked about the names
     ("population" in "what is the population of Hamburg")."""
@@ -101,7 +106,7 @@ def question_terms(question: str, idf: Callable[[str], float]) -> QuestionTerms:
     named = {s for name in names for s in name}
     focus = next((s for s in stems if s not in named), None)
     return QuestionTerms(tuple(stems), weights, surface, wh_type(question),
-                         bool(_NEGATION.search(question)), names, focus)
+                         bool(_NEGATION.search(question)), names, question, focus)
 
 
 def _has_type(text: str, kind: str | None, surface: frozenset[str]) -> tuple[float, float, float]:
@@ -131,6 +136,14 @@ def _proximity(tokens: list[str], wanted: set[str]) -> float:
     return found / span
 
 
+class DenseFeatures(Protocol):
+    """Word-vector similarities of the candidates to the question (see vectors.py)."""
+
+    def cosines(self, candidates: np.ndarray) -> np.ndarray: ...
+
+    def soft(self, candidates: np.ndarray) -> np.ndarray: ...
+
+
 def _substituted(q_stems: tuple[str, ...], toks: list[str], missing: set[str]) -> float:
     """Question words missing from the sentence whose neighbours in the question are there,
     next to some other word: the sentence says the same about something else."""
@@ -150,7 +163,7 @@ def _substituted(q_stems: tuple[str, ...], toks: list[str], missing: set[str]) -
 def rank_features(q: QuestionTerms, candidates: np.ndarray, bm25: np.ndarray,
                   tokens: list[list[str]], texts: list[str], para_start: np.ndarray,
                   para_end: np.ndarray, para_score: np.ndarray, doc_position: np.ndarray,
-                  heading: np.ndarray) -> np.ndarray:
+                  heading: np.ndarray, dense: DenseFeatures | None = None) -> np.ndarray:
     """One row of RANK_FEATURES per candidate sentence index (ordered by BM25, best first)."""
     n = len(candidates)
     out = np.zeros((n, len(RANK_FEATURES)), dtype=np.float64)
@@ -208,7 +221,14 @@ def rank_features(q: QuestionTerms, candidates: np.ndarray, bm25: np.ndarray,
             _substituted(q.stems, toks, wanted - tset),
             1.0 if q.negated != bool(_NEGATION.search(texts[i])) else 0.0,
             1.0 if q.focus is not None and q.focus in ctx else 0.0,
+            0.0, 0.0, 0.0,
         )
+    if dense is not None:
+        col = RANK_FEATURES.index("dense_cos")
+        cos = dense.cosines(candidates)
+        out[:, col] = cos
+        out[:, col + 1] = cos - cos.max()
+        out[:, col + 2] = dense.soft(candidates)
     return out
 
 
@@ -243,4 +263,7 @@ def answer_features(q: QuestionTerms, probs: np.ndarray, feats: np.ndarray,
         0.0 if focus_known else 1.0,
         float(best[col["focus_here"]]),
         float(feats[top3, col["focus_here"]].max()) if len(top3) else 0.0,
+        float(feats[:, col["dense_cos"]].max()) if len(feats) else 0.0,
+        float(best[col["soft_cover"]]),
+        float(feats[:, col["soft_cover"]].max()) if len(feats) else 0.0,
     ], dtype=np.float64)

@@ -18,6 +18,7 @@ from bot.engine.curation import Curation, load_curation
 from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
 from bot.engine.extract import Entity, Extraction, extract
 from bot.engine.text import content_tokens, fold, stem
+from bot.engine.vectors import WordVectors, load_word_vectors, sentence_vectors
 from bot.ids import new_id
 from bot.models import Answer, Briefing
 
@@ -51,6 +52,11 @@ class KnowledgeIndex:
     """Per sentence: the ordinal of its paragraph in `paragraph_starts`."""
     doc_position: np.ndarray
     """Per sentence: 1 at the start of its document, falling towards 0 at its end."""
+    word_vectors: WordVectors
+    sentence_vectors: np.ndarray
+    """Per sentence: the unit mean of its words' vectors (zeros when none is known)."""
+    sentence_word_ids: list[list[int]]
+    """Per sentence: the word-vector rows of its content words."""
     build_seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -297,11 +303,14 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
             elif para.kind == "body":
                 section_heading[para.sentences] = heading
     layout = _layout(documents, len(sentences))
+    word_vectors = load_word_vectors()
+    sentence_vecs, sentence_word_ids = sentence_vectors(word_vectors, [s.text for s in sentences])
     index = KnowledgeIndex(documents=documents, sentences=sentences, extraction=extraction,
                            curation=curation, tokens=tokens, ranker=ranker, df=df,
                            answerable=answerable, sentence_kinds=kinds, synonyms=synonyms,
                            section_heading=section_heading, texts=[s.text for s in sentences],
-                           **layout)
+                           word_vectors=word_vectors, sentence_vectors=sentence_vecs,
+                           sentence_word_ids=sentence_word_ids, **layout)
     index.build_seconds = time.perf_counter() - started
     return index
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.engine.features import QuestionTerms, rank_features
+from bot.engine.vectors import DenseQuery, dense_query, soft_covers
 
 if TYPE_CHECKING:
     from bot.engine.index import KnowledgeIndex
@@ -58,10 +59,24 @@ def retrieve(ix: KnowledgeIndex, q: QuestionTerms, allowed: np.ndarray | None = 
         return Candidates(order, np.zeros((0, 0)), unknown_mass, 0.0, unknown_names,
                           focus_known)
     para_score = _paragraph_max(ix, bm25)
+    dense = _Dense(ix, dense_query(ix.word_vectors, q.text, ix.idf))
     features = rank_features(q, order, scored, ix.tokens, ix.texts, ix.para_start, ix.para_end,
-                             para_score, ix.doc_position, ix.section_heading)
+                             para_score, ix.doc_position, ix.section_heading, dense)
     return Candidates(order, features, unknown_mass, float(scored[order[0]]),
                       unknown_names, focus_known)
+
+
+@dataclass(frozen=True)
+class _Dense:
+    ix: KnowledgeIndex
+    q: DenseQuery
+
+    def cosines(self, candidates: np.ndarray) -> np.ndarray:
+        return self.ix.sentence_vectors[candidates] @ self.q.vector
+
+    def soft(self, candidates: np.ndarray) -> np.ndarray:
+        return soft_covers(self.q, self.ix.word_vectors,
+                           [self.ix.sentence_word_ids[i] for i in candidates])
 
 
 def _paragraph_max(ix: KnowledgeIndex, bm25: np.ndarray) -> np.ndarray:
