@@ -39,7 +39,8 @@ VOLUME ["/app/seeds", "/app/data"]
 USER 10001:10001
 EXPOSE 3000
 
-# /healthz answers 503 while the index loads and while shutting down; slim has no curl.
+# /healthz answers 503 while the index loads, while a platform is not connected and while
+# shutting down; slim has no curl.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:' + os.environ.get('BRIEFBOT_PORT', '3000') + '/healthz', timeout=4)"]
 

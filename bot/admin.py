@@ -166,7 +166,9 @@ class IndexVersionPoller:
             self._task = None
 
     async def adopt(self) -> None:
-        """At start the index was just built from the seeds: it *is* the store's version."""
+        """Take the store's version as ours (for a context built without it; `serve`'s
+        build_context reads it before building the index, so the poller never has to, and
+        /healthz never shows a number that later goes backwards)."""
         self.ctx.index.version = await self.ctx.store.get_index_version()
 
     async def check_once(self) -> bool:
@@ -202,10 +204,6 @@ class IndexVersionPoller:
                      RETENTION_DAYS)
 
     async def _run(self) -> None:
-        try:
-            await self.adopt()
-        except Exception:
-            log.exception("could not read the index version from the store")
         while True:
             for step in (self.purge_if_due, self.check_once):
                 try:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -16,7 +19,7 @@ from bot.observability import (
     setup_logging,
 )
 from bot.scheduler import start_scheduler
-from bot.serve import PlatformAdapter, install_signal_handlers
+from bot.serve import HardStop, PlatformAdapter, install_signal_handlers
 from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
 from handlers.intake import intake_of
@@ -25,17 +28,45 @@ from handlers.question_log import question_log_of
 log = logging.getLogger("briefbot.app")
 
 SHUTDOWN_GRACE_S = 10.0  # how long SIGTERM waits for commands in flight
-ADAPTER_STOP_S = 5.0  # how long one adapter may take to close its connection
+ADAPTER_STOP_S = 5.0  # how long the adapters may take to close their connections
+HARD_STOP_S = 15.0  # after SIGTERM/SIGINT the process is gone within this, whatever is stuck
+STORE_OPEN_S = 30.0  # a store that does not answer by then stops start-up
+
+T = TypeVar("T")
+
+
+async def open_store_or_explain(settings: Settings) -> Any:
+    """The store, or SettingsError: one line naming the variable, as `briefbot doctor` says
+    (an unknown driver in DATABASE_URL, a database that does not answer, a data folder that
+    cannot be written)."""
+    from bot.doctor import store_problem
+    from bot.store import open_store
+
+    try:
+        async with asyncio.timeout(STORE_OPEN_S):
+            return await open_store(settings)
+    except Exception as exc:
+        raise SettingsError(store_problem(settings, exc)) from None
 
 
 async def build_context(settings: Settings) -> AppContext:
-    """Load the index off the event loop and open the store."""
-    from bot.engine.index import build_index
-    from bot.store import open_store
+    """Open the store, take its index version, then load the index off the event loop.
 
-    index = await asyncio.to_thread(build_index, settings.seeds_dir)
-    store = await open_store(settings)
-    return AppContext(settings=settings, index=IndexHolder(index, version=1), store=store)
+    The version is read before the seeds, and set once: /healthz never shows another number
+    first (the version poller moves it only forward, after a reload somewhere). Reading it
+    first means a reload that lands while we build makes the poller rebuild, never the
+    reverse (a new version number on old seeds).
+    """
+    from bot.engine.index import build_index
+
+    store = await open_store_or_explain(settings)
+    try:
+        version = await store.get_index_version()
+        index = await asyncio.to_thread(build_index, settings.seeds_dir)
+    except BaseException:
+        await store.close()
+        raise
+    return AppContext(settings=settings, index=IndexHolder(index, version=version), store=store)
 
 
 def make_adapters(ctx: AppContext, *, slack: bool, discord: bool) -> list[PlatformAdapter]:
@@ -57,9 +88,16 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
     async def healthz(_: web.Request) -> web.Response:
         if not intake_of(ctx).accepting:  # draining: let the load balancer move on
             return web.json_response({"status": "stopping"}, status=503)
-        if ctx.index.loaded:
-            return web.json_response({"status": "ok", "index_version": ctx.index.version})
-        return web.json_response({"status": "loading"}, status=503)
+        if not ctx.index.loaded:
+            return web.json_response({"status": "loading"}, status=503)
+        platforms = {a.name: "connected" if getattr(a, "connected", True) else "connecting"
+                     for a in adapters}
+        down = [name for name, state in platforms.items() if state != "connected"]
+        body = {"status": "connecting" if down else "ok", "index_version": ctx.index.version,
+                "platforms": platforms}
+        if down:  # e.g. Slack unreachable or still connecting: say which
+            return web.json_response({**body, "not_connected": down}, status=503)
+        return web.json_response(body)
 
     app.router.add_get("/healthz", healthz)
     install_command_metrics()
@@ -82,10 +120,35 @@ async def run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
 
         slack_settings(settings)
     stop = asyncio.Event()
-    install_signal_handlers(stop)
-    ctx = await build_context(settings)
-    adapters = make_adapters(ctx, slack=slack, discord=discord)
-    return await serve_until(ctx, adapters, stop)
+    hard_stop = HardStop(HARD_STOP_S)
+    install_signal_handlers(stop, on_signal=hard_stop.arm)
+    try:
+        ctx = await until_stopped(build_context(settings), stop)
+        if ctx is None:
+            log.info("stopped during start-up")
+            return 0
+        adapters = make_adapters(ctx, slack=slack, discord=discord)
+        return await serve_until(ctx, adapters, stop)
+    finally:
+        hard_stop.cancel()
+
+
+async def until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """`work`'s result, or None (work cancelled) if `stop` is set first."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return None
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
 
 
 async def serve_until(
@@ -107,14 +170,43 @@ async def serve_until(
             raise SettingsError(f"BRIEFBOT_HOST/BRIEFBOT_PORT: cannot listen on "
                                 f"{settings.host}:{settings.port}: {exc.strerror or exc}") from None
         log.info("listening on %s:%s", settings.host, settings.port)
-        for adapter in adapters:
-            await adapter.start()
-        start_scheduler(ctx, adapters)
         start_admin(ctx)  # SIGHUP reload, follow other replicas' reloads, 90-day purge
-        await stop.wait()
+        await run_adapters(ctx, adapters, stop)
     finally:
         await shutdown(ctx, adapters, runner, grace_s=grace_s)
     return 0
+
+
+async def run_adapters(ctx: AppContext, adapters: list[PlatformAdapter],
+                       stop: asyncio.Event) -> None:
+    """Start the adapters, then the scheduler, and serve until `stop` is set.
+
+    `stop` wins at any point, also while an adapter is still connecting (a Slack that does
+    not answer). An adapter that fails to start, or reports that it can never work (its
+    token refused after start-up), ends serving with that error: `serve` prints one line.
+    """
+
+    async def start_all() -> None:
+        for adapter in adapters:
+            await adapter.start()
+        start_scheduler(ctx, adapters)
+
+    starting = asyncio.create_task(start_all(), name="start-adapters")
+    stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+    failures = {asyncio.create_task(adapter.wait_failed(), name=f"{adapter.name}-failed")
+                for adapter in adapters if hasattr(adapter, "wait_failed")}
+    waiting = {starting, stopping, *failures}
+    try:
+        while not stopping.done():
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for task in done & failures:
+                raise task.result()
+            if starting in done:
+                starting.result()  # a start-up failure (a refused token) is raised here
+    finally:
+        for task in (starting, stopping, *failures):
+            task.cancel()
+        await asyncio.gather(starting, stopping, *failures, return_exceptions=True)
 
 
 async def shutdown(
@@ -141,11 +233,14 @@ async def shutdown(
     if still_running:
         log.warning("stopping with commands still running",
                     extra={"in_flight": still_running, "grace_s": grace_s})
-    for adapter in adapters:
-        try:
-            await asyncio.wait_for(adapter.stop(), ADAPTER_STOP_S)
-        except Exception:
-            log.exception("adapter did not stop cleanly", extra={"adapter": adapter.name})
+    if adapters:  # together, so the time shutdown takes does not grow with their number
+        stopped = await asyncio.gather(
+            *(asyncio.wait_for(adapter.stop(), ADAPTER_STOP_S) for adapter in adapters),
+            return_exceptions=True)
+        for adapter, outcome in zip(adapters, stopped, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("adapter did not stop cleanly", exc_info=outcome,
+                          extra={"adapter": adapter.name})
     if runner is not None:
         await runner.cleanup()
     questions = question_log_of(ctx)

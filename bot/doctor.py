@@ -96,14 +96,32 @@ def _check_seeds(seeds_dir: Path) -> Check:
 
 def _store_fix(settings: Settings, exc: BaseException) -> str:
     url = settings.resolved_database_url
-    if url.startswith("sqlite"):
-        return (f"Make BRIEFBOT_DATA_DIR ({settings.data_dir}) a writable folder, or set "
-                "DATABASE_URL to a PostgreSQL database.")
     if isinstance(exc, ModuleNotFoundError | ImportError) or "async" in str(exc).lower():
         return ("DATABASE_URL must name an async driver, e.g. "
                 "postgresql+asyncpg://user:password@host:5432/briefbot.")
+    if url.startswith("sqlite"):
+        return (f"Make BRIEFBOT_DATA_DIR ({settings.data_dir}) a writable folder, or set "
+                "DATABASE_URL to a PostgreSQL database.")
     return ("Start PostgreSQL or correct DATABASE_URL "
             "(postgresql+asyncpg://user:password@host:5432/briefbot), and check the password.")
+
+
+def _store_where(settings: Settings) -> str:
+    url = settings.resolved_database_url
+    return (f"SQLite file {settings.data_dir / 'briefbot.db'}" if url.startswith("sqlite")
+            and not settings.database_url else redact(url))
+
+
+def store_problem(settings: Settings, exc: BaseException) -> str:
+    """Why the store did not open, as one line naming the variable (what `serve` prints)."""
+    variable = "DATABASE_URL" if settings.database_url else "BRIEFBOT_DATA_DIR"
+    if isinstance(exc, TimeoutError):
+        what = "did not answer in time"
+    else:
+        detail = (str(exc).strip().splitlines() or [""])[0]
+        what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return redact(f"{variable}: cannot open {_store_where(settings)}: {what}. "
+                  f"{_store_fix(settings, exc)}")
 
 
 async def check_store(settings: Settings) -> Check:
@@ -111,9 +129,7 @@ async def check_store(settings: Settings) -> Check:
         from bot.store import open_store
     except ImportError as exc:
         return Check("store", "skip", f"the store is not available in this build ({exc})")
-    url = settings.resolved_database_url
-    where = (f"SQLite file {settings.data_dir / 'briefbot.db'}" if url.startswith("sqlite")
-             and not settings.database_url else redact(url))
+    where = _store_where(settings)
     try:
         async with asyncio.timeout(NETWORK_TIMEOUT_S):
             store = await open_store(settings)

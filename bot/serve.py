@@ -9,7 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sys
+import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -35,7 +39,13 @@ class PlatformAdapter(Protocol):
         """Add HTTP routes (Slack HTTP mode); may do nothing."""
 
     async def start(self) -> None:
-        """Connect (Socket Mode, gateway). Returns once connected or connecting."""
+        """Connect (Socket Mode, gateway). Returns once connected or connecting.
+
+        Optional, beside the methods here: a `connected` property (False makes /healthz
+        answer 503 naming the platform) and `async def wait_failed() -> Exception`, which
+        returns when the adapter can never work (a token refused after start-up): serve
+        then stops with that error.
+        """
 
     async def stop(self) -> None:
         """Stop taking commands and close connections."""
@@ -52,8 +62,45 @@ def serve(settings: Settings, *, slack: bool, discord: bool) -> int:
     return asyncio.run(run_app(settings, slack=slack, discord=discord))
 
 
-def install_signal_handlers(stop: asyncio.Event) -> None:
+def install_signal_handlers(stop: asyncio.Event,
+                            on_signal: Callable[[], None] | None = None) -> None:
+    """SIGTERM and SIGINT set `stop`; `on_signal` (a HardStop's arm) runs on each."""
     loop = asyncio.get_running_loop()
+
+    def handle() -> None:
+        stop.set()
+        if on_signal is not None:
+            on_signal()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # non-Unix
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, handle)
+
+
+class HardStop:
+    """The guarantee behind graceful shutdown: once a signal came, the process ends within
+    `deadline_s` whatever is stuck (an adapter, the store, a thread), and a second signal
+    ends it at once. A timer thread, so a blocked event loop cannot hold it up."""
+
+    def __init__(self, deadline_s: float) -> None:
+        self.deadline_s = deadline_s
+        self._timer: threading.Timer | None = None
+
+    def arm(self) -> None:
+        if self._timer is not None:
+            self._exit("second signal: stopping now")
+        self._timer = threading.Timer(
+            self.deadline_s, self._exit,
+            [f"shutdown did not finish within {self.deadline_s:g} s; stopping now"])
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    @staticmethod
+    def _exit(why: str) -> None:
+        with contextlib.suppress(Exception):
+            print(f"briefbot: {why}", file=sys.stderr, flush=True)
+        os._exit(1)

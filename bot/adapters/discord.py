@@ -472,6 +472,13 @@ class DiscordAdapter:
                                          name="discord-gateway")
         self._task.add_done_callback(_gateway_ended)
 
+    @property
+    def connected(self) -> bool:
+        """The gateway session is up (READY seen, websocket open); /healthz says 503 if not."""
+        ws = self.client.ws
+        return bool(self.client.is_ready() and not self.client.is_closed()
+                    and ws is not None and ws.open)
+
     async def stop(self) -> None:
         await self.client.close()
         if self._task is not None:

@@ -9,8 +9,10 @@ private, with Share and vote buttons; Share posts once, as the bot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -29,6 +31,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_edge import (
@@ -76,6 +79,24 @@ DM_REFUSED = ("briefbot cannot post in a direct message between other people. Su
               "channel instead, or run `/brief subscribe` in your DM with briefbot.")
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 STOP_GRACE_S = 4.0
+
+# Socket Mode start-up: one bounded attempt at a time; retries back off up to RETRY_MAX_S.
+CONNECT_TIMEOUT_S = 30.0
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
+REFUSED_APP_TOKEN = {
+    "invalid_auth": "generate a new app-level token (Basic Information → App-Level Tokens, "
+                    "scope connections:write) and set it",
+    "not_authed": "set the app-level token (xapp-…) from Basic Information → App-Level Tokens",
+    "token_revoked": "the token was revoked: generate a new app-level token and set it",
+    "token_expired": "the token expired: generate a new app-level token and set it",
+    "account_inactive": "the app or its workspace is no longer active: reinstall the app",
+    "not_allowed_token_type": "apps.connections.open needs the app-level token (xapp-…, scope "
+                              "connections:write), not a bot or user token",
+    "missing_scope": "the app-level token lacks the connections:write scope: generate one "
+                     "with it",
+}
+"""apps.connections.open errors that retrying cannot fix: start-up stops, naming the variable."""
 
 
 # --- translators: Slack payload → CommandRequest (pure) -------------------------------------
@@ -208,6 +229,94 @@ class SkipRetries(AsyncMiddleware):
         return await next()
 
 
+# --- Socket Mode connection -----------------------------------------------------------------
+
+def refused_app_token(code: str) -> SettingsError:
+    return SettingsError(f"SLACK_APP_TOKEN: Slack refused it ({code}); "
+                         f"{REFUSED_APP_TOKEN.get(code, 'check the app-level token')}")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"apps.connections.open: {exc.response.get('error', 'unknown_error')}"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _SocketModeClient(SocketModeClient):
+    """slack_sdk's aiohttp Socket Mode client, changed in two ways.
+
+    - connect() makes one attempt and raises on failure. The original retries forever
+      (every few seconds, a traceback each time, reusing a websocket URL that failed), so
+      start-up could neither give up nor tell an outage from a refused token. The adapter
+      retries at start; once connected, the client's own monitor reconnects as before.
+    - A refused app token (REFUSED_APP_TOKEN) raises SettingsError and calls `on_refused`,
+      also when it happens on a reconnect, so `serve` stops with one line.
+    """
+
+    def __init__(self, *args: Any, on_refused: Callable[[SettingsError], None],
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_refused = on_refused
+
+    async def issue_new_wss_url(self) -> str:
+        try:
+            response = await self.web_client.apps_connections_open(app_token=self.app_token)
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "unknown_error"))
+            if code in REFUSED_APP_TOKEN:
+                error = refused_app_token(code)
+                self._on_refused(error)
+                raise error from None
+            raise
+        return str(response["url"])
+
+    async def connect(self) -> None:  # the base class's loop body, once
+        if self.closed:
+            return
+        self.auto_reconnect_enabled = False
+        try:
+            if self.current_session is not None:
+                with contextlib.suppress(Exception):
+                    await self.current_session.close()
+            if self.aiohttp_client_session.closed:
+                self.aiohttp_client_session = aiohttp.ClientSession()
+            if self.wss_uri is None:
+                self.wss_uri = await self.issue_new_wss_url()
+            try:
+                self.current_session = await self.aiohttp_client_session.ws_connect(
+                    self.wss_uri, autoping=False, heartbeat=self.ping_interval,
+                    proxy=self.proxy,
+                    ssl=self.web_client.ssl if self.web_client.ssl is not None else True)
+            except BaseException:
+                self.wss_uri = None  # the next attempt asks Slack for a fresh URL
+                raise
+        finally:
+            # also after a failure, so the session monitor keeps trying to reconnect
+            self.auto_reconnect_enabled = self.default_auto_reconnect_enabled
+        self.stale = False
+        self.logger.info(f"A new session ({await self.session_id()}) has been established")
+        await self.current_session.ping(f"sdk-ping-pong:{time.time()}".encode())
+        if self.current_session_monitor is not None:
+            self.current_session_monitor.cancel()
+        self.current_session_monitor = asyncio.ensure_future(self.monitor_current_session())
+        if self.message_receiver is not None:
+            self.message_receiver.cancel()
+        self.message_receiver = asyncio.ensure_future(self.receive_messages())
+
+
+class _SocketModeHandler(AsyncSocketModeHandler):
+    """slack-bolt's handler over _SocketModeClient."""
+
+    def __init__(self, app: AsyncApp, app_token: str, web_client: AsyncWebClient, *,
+                 on_refused: Callable[[SettingsError], None]) -> None:
+        self.app = app
+        self.app_token = app_token
+        self.client = _SocketModeClient(app_token=app_token, logger=app.logger,
+                                        web_client=web_client, on_refused=on_refused)
+        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+
 # --- the adapter ----------------------------------------------------------------------------
 
 def _secret(value: Any) -> str | None:
@@ -261,6 +370,8 @@ class SlackAdapter:
         self.edge = SlackEdge(signing_secret or "")
         self.response_origins = response_url_origins(str(self.client.base_url))
         self.socket: AsyncSocketModeHandler | None = None
+        self._connector: asyncio.Task[None] | None = None
+        self._refused_future: asyncio.Future[Exception] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
 
@@ -314,19 +425,86 @@ class SlackAdapter:
         return await to_aiohttp_response(bolt_response)
 
     async def start(self) -> None:
+        """auth.test, then Socket Mode's first connection attempt (bounded).
+
+        A refused app token raises SettingsError. Slack unreachable (API or websocket) is
+        one warning; the connection is retried in the background with backoff while
+        `connected` stays False (/healthz answers 503), and stop() ends the retries.
+        """
         await self._check_token()
-        if self.app_token is not None:
-            self.socket = AsyncSocketModeHandler(self.app, self.app_token, web_client=self.client)
-            await self.socket.connect_async()
-            log.info("slack: connected in Socket Mode")
-        else:
+        if self.app_token is None:
             log.info("slack: HTTP mode, events at POST /slack/events")
+            return
+        self.socket = _SocketModeHandler(self.app, self.app_token, self.client,
+                                         on_refused=self._refused)
+        try:
+            await self._connect_once()
+        except SettingsError:
+            raise
+        except Exception as exc:
+            log.warning("slack: cannot connect in Socket Mode (%s); retrying in the background",
+                        _reason(exc))
+            self._connector = asyncio.create_task(self._keep_connecting(),
+                                                  name="slack-socket-connect")
+            return
+        log.info("slack: connected in Socket Mode")
+
+    @property
+    def connected(self) -> bool:
+        """HTTP mode has no connection to hold; Socket Mode needs a live websocket."""
+        if self.app_token is None:
+            return True
+        client = self.socket.client if self.socket is not None else None
+        session = client.current_session if client is not None else None
+        return bool(client is not None and session is not None and not session.closed
+                    and not client.closed and not client.stale)
+
+    async def wait_failed(self) -> Exception:
+        """Returns once Slack refused the app token for good (at start or on a reconnect)."""
+        return await asyncio.shield(self._refusal())
+
+    def _refusal(self) -> asyncio.Future[Exception]:
+        if self._refused_future is None:
+            self._refused_future = asyncio.get_running_loop().create_future()
+        return self._refused_future
+
+    def _refused(self, error: SettingsError) -> None:
+        future = self._refusal()
+        if not future.done():
+            future.set_result(error)
+
+    async def _connect_once(self) -> None:
+        assert self.socket is not None
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            await self.socket.connect_async()
+
+    async def _keep_connecting(self) -> None:
+        """Retry Socket Mode with backoff until connected, refused, or stopped."""
+        delay = RETRY_FIRST_S
+        while self.socket is not None:
+            await asyncio.sleep(delay)
+            try:
+                await self._connect_once()
+            except SettingsError:
+                return  # _refused() already told serve, which stops with that line
+            except Exception as exc:
+                delay = min(delay * 2, RETRY_MAX_S)
+                log.warning("slack: Socket Mode still not connected (%s); next try in %.0f s",
+                            _reason(exc), delay)
+                continue
+            log.info("slack: connected in Socket Mode")
+            return
 
     async def stop(self) -> None:
         """Close Socket Mode, then let answers still on their way finish (bounded)."""
+        if self._connector is not None:
+            self._connector.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._connector
+            self._connector = None
         if self.socket is not None:
-            await self.socket.close_async()
-            self.socket = None
+            socket, self.socket = self.socket, None
+            await socket.close_async()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_S)
 
@@ -427,7 +605,6 @@ class SlackAdapter:
             return
         self._later(self._share(req, respond, client))
 
-
     async def _share(self, req: CommandRequest, respond: AsyncRespond,
                      client: AsyncWebClient) -> None:
         """Post the answer to the channel as the bot; a second click gets a private notice."""
@@ -457,7 +634,6 @@ class SlackAdapter:
             _malformed(action, exc)
             return
         self._later(self._vote(req, respond))
-
 
     async def _vote(self, req: CommandRequest, respond: AsyncRespond) -> None:
         await self._reply(respond, await dispatch(req, self.ctx))
