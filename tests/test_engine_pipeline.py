@@ -189,3 +189,17 @@ def test_soft_covers_matches_one_at_a_time() -> None:
     q = dense_query(wv, "employees fired from their jobs", lambda s: 1.0 + len(s) / 10)
     assert soft_covers(q, wv, sentences) == pytest.approx(
         [soft_cover(q, wv, ids) for ids in sentences])
+
+
+def test_the_model_files_are_package_data() -> None:
+    """An installed briefbot (the Docker image) needs the scorer and the word vectors."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["bot"]
+    model = ROOT / "bot" / "engine" / "model"
+    files = [p.relative_to(ROOT / "bot").as_posix() for p in model.iterdir() if p.is_file()]
+    assert {"engine/model/scorer.json", "engine/model/word_vectors.npz"} <= set(files)
+    for f in files:
+        assert any(fnmatch.fnmatch(f, pat) for pat in patterns), f
