@@ -1,15 +1,17 @@
 """Load test for Slack HTTP mode: signed /ask requests at concurrency 100 on loopback.
 
-Starts (1) a bare slack-bolt app that acks a fixed sentence and (2) the real
-`briefbot serve --slack`, each in its own process, and drives them in turn, round after
-round, with the same aiohttp load generator (this process, which also runs the fake Slack
-that answers auth.test). Prints requests/s, p50, p99 and errors for each run, then the
-medians and the ratio of the median requests/s.
+Starts the real `briefbot serve --slack` and two bare slack-bolt apps: one acking a fixed
+sentence, one acking the very Block Kit message briefbot returns for `/ask who is
+Tertitskiy` (captured from briefbot once at start, so both carry the same payload). Each
+runs in its own process; the same aiohttp load generator (this process, which also runs the
+fake Slack that answers auth.test) drives them in turn, round after round. Prints
+requests/s, p50, p99 and errors for each run, then the medians and briefbot's ratio to each
+bare app's median requests/s.
 
     python bench/slack_load.py [--seconds 10] [--concurrency 100] [--rounds 3]
     python bench/slack_load.py --breakdown   # where the time goes, layer by layer
 
-Targets: 0 errors, p99 <= 300 ms, briefbot >= 0.8x the bare app's requests/s.
+Targets: 0 errors, p99 <= 300 ms, briefbot >= 0.8x the same-payload bare app's requests/s.
 """
 
 from __future__ import annotations
@@ -46,16 +48,20 @@ QUESTIONS = [
     "when is the meeting",
 ]
 BARE_SENTENCE = "Thanks, this is a fixed answer."
+BENCH_QUESTION = "who is Tertitskiy"
 
 
 # --- the bare slack-bolt app (run with --bare PORT API_URL) -------------------------------
 
-def run_bare(port: int, api_url: str) -> None:
-    """slack-bolt with the same server wiring as briefbot, acking a fixed sentence."""
+def run_bare(port: int, api_url: str, payload_path: str | None = None) -> None:
+    """slack-bolt with the same server wiring as briefbot, acking a fixed sentence, or (with
+    `payload_path`) the Block Kit message in that file, the way a bolt app acks blocks."""
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.app.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
+
+    payload = None if payload_path is None else json.loads(Path(payload_path).read_text())
 
     async def main() -> None:
         bolt = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=api_url),
@@ -63,7 +69,11 @@ def run_bare(port: int, api_url: str) -> None:
 
         @bolt.command("/ask")
         async def ask(ack) -> None:  # type: ignore[no-untyped-def]
-            await ack(text=BARE_SENTENCE, response_type="ephemeral")
+            if payload is None:
+                await ack(text=BARE_SENTENCE, response_type="ephemeral")
+            else:
+                await ack(text=payload["text"], blocks=payload["blocks"],
+                          response_type=payload["response_type"])
 
         async def events(request: web.Request) -> web.Response:
             return await to_aiohttp_response(await bolt.async_dispatch(
@@ -91,13 +101,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(kind: str, port: int, api_url: str, log_path: Path) -> subprocess.Popen:
+def start_server(kind: str, port: int, api_url: str, log_path: Path,
+                 payload_path: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": api_url, "BRIEFBOT_HOST": "127.0.0.1", "BRIEFBOT_PORT": str(port),
            "BRIEFBOT_DATA_DIR": str(log_path.parent)}
     env.pop("SLACK_APP_TOKEN", None)
     if kind == "bare":
         cmd = [sys.executable, __file__, "--bare", str(port), api_url]
+    elif kind == "bare-same":
+        cmd = [sys.executable, __file__, "--bare", str(port), api_url, str(payload_path)]
     else:
         cmd = [sys.executable, "-m", "bot", "serve", "--slack"]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -206,10 +219,11 @@ async def load(session: aiohttp.ClientSession, url: str, response_url: str, name
 class Server:
     """One server process (bare or briefbot) on its own port, pinned to the server core."""
 
-    def __init__(self, kind: str, fake: FakeSlack, tmp: Path) -> None:
-        self.kind, self.port = kind, free_port()
+    def __init__(self, kind: str, fake: FakeSlack, tmp: Path, payload_path: Path | None = None,
+                 expect: str | None = None) -> None:
+        self.kind, self.port, self.expect = kind, free_port(), expect
         self.log_path = tmp / f"{kind}.log"
-        self.proc = start_server(kind, self.port, fake.api_url, self.log_path)
+        self.proc = start_server(kind, self.port, fake.api_url, self.log_path, payload_path)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
@@ -223,8 +237,22 @@ async def measure(server: Server, fake: FakeSlack, args: argparse.Namespace) -> 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await wait_healthy(session, server.base, server.proc, server.log_path)
         return await load(session, f"{server.base}/slack/events", fake.response_url(),
-                          server.kind, args.seconds, args.concurrency,
-                          BARE_SENTENCE if server.kind == "bare" else None)
+                          server.kind, args.seconds, args.concurrency, server.expect)
+
+
+async def capture_ack(server: Server, fake: FakeSlack) -> dict:
+    """briefbot's ack for the benchmark question, as the same-payload bare app will send it."""
+    async with aiohttp.ClientSession() as session:
+        await wait_healthy(session, server.base, server.proc, server.log_path)
+        body = form(slash_payload("/ask", BENCH_QUESTION, response_url=fake.response_url()))
+        async with session.post(f"{server.base}/slack/events", data=body.encode(),
+                                headers=signed_headers(SECRET, body)) as resp:
+            if resp.status != 200:
+                raise SystemExit(f"briefbot answered the benchmark question with {resp.status}")
+            ack = json.loads(await resp.read())
+    if not ack.get("blocks"):
+        raise SystemExit(f"briefbot's ack has no blocks: {ack}")
+    return ack
 
 
 def median_of(runs: list[Figures], what: str) -> float:
@@ -318,41 +346,56 @@ async def main(args: argparse.Namespace) -> int:
     pin(GENERATOR_CPU)
     print(f"machine: {machine()}")
     print(f"{args.concurrency} concurrent signed /ask requests over HTTP for {args.seconds:.0f} s "
-          f"each, loopback; bare and briefbot alternate for {args.rounds} rounds, each server "
+          f"each, loopback; the three servers alternate for {args.rounds} rounds, each "
           "in its own process on the other core")
     fake = await FakeSlack().start()
-    runs: dict[str, list[Figures]] = {"bare": [], "briefbot": []}
+    runs: dict[str, list[Figures]] = {"bare": [], "bare-same": [], "briefbot": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            servers = [Server("bare", fake, Path(tmp)), Server("briefbot", fake, Path(tmp))]
+            servers = [Server("bare", fake, Path(tmp), expect=BARE_SENTENCE),
+                       Server("briefbot", fake, Path(tmp))]
             try:
-                for n in range(args.rounds):  # alternating, so a busy moment hits both
+                ack = await capture_ack(servers[1], fake)
+                payload_path = Path(tmp) / "ack.json"
+                payload_path.write_text(json.dumps(ack))
+                print(f"same-payload bare app acks briefbot's answer to /ask {BENCH_QUESTION} "
+                      f"({len(json.dumps(ack)):,} bytes of JSON)", flush=True)
+                servers.insert(1, Server("bare-same", fake, Path(tmp), payload_path,
+                                         expect=ack["text"]))
+                for n in range(args.rounds):  # alternating, so a busy moment hits all three
                     for server in servers:
                         figures = await measure(server, fake, args)
                         runs[server.kind].append(figures)
                         print(figures.line(), flush=True)
-                    ratio = runs["briefbot"][-1].rps / runs["bare"][-1].rps
-                    print(f"round {n + 1}    ratio {ratio:.2f}x", flush=True)
+                    ours = runs["briefbot"][-1].rps
+                    print(f"round {n + 1}    ratio {ours / runs['bare-same'][-1].rps:.2f}x "
+                          f"same payload, {ours / runs['bare'][-1].rps:.2f}x fixed sentence",
+                          flush=True)
             finally:
                 for server in servers:
                     server.stop()
     finally:
         await fake.close()
-    bare_rps, ours_rps = median_of(runs["bare"], "rps"), median_of(runs["briefbot"], "rps")
+    bare_rps, same_rps = median_of(runs["bare"], "rps"), median_of(runs["bare-same"], "rps")
+    ours_rps = median_of(runs["briefbot"], "rps")
     ours_p99 = median_of(runs["briefbot"], "p99")
     errors = sum(r.errors for rs in runs.values() for r in rs)
-    ratio = ours_rps / bare_rps if bare_rps else 0.0
+    ratio = ours_rps / same_rps if same_rps else 0.0
+    fixed_ratio = ours_rps / bare_rps if bare_rps else 0.0
     ok = errors == 0 and ours_p99 <= 300 and ratio >= 0.8
-    print(f"median     bare {bare_rps:.0f} req/s, briefbot {ours_rps:.0f} req/s, briefbot p99 "
+    print(f"median     bare (fixed sentence) {bare_rps:.0f} req/s, bare (same payload) "
+          f"{same_rps:.0f} req/s, briefbot {ours_rps:.0f} req/s, briefbot p99 "
           f"{ours_p99:.1f} ms, errors {errors}")
-    print(f"ratio      {ratio:.2f}x the bare app's requests/s  "
-          f"(targets: 0 errors, p99 <= 300 ms, >= 0.8x) -> {'PASS' if ok else 'MISS'}")
+    print(f"ratio      {ratio:.2f}x the same-payload bare app's requests/s "
+          f"({fixed_ratio:.2f}x the fixed-sentence one)  "
+          f"(targets: 0 errors, p99 <= 300 ms, >= 0.8x same payload) -> "
+          f"{'PASS' if ok else 'MISS'}")
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--bare":
-        run_bare(int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--bare":
+        run_bare(int(sys.argv[2]), sys.argv[3], *sys.argv[4:])
         raise SystemExit(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
