@@ -284,14 +284,15 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.app import build_context, make_adapters, make_web_app
-    from bot.observability import setup_logging
+    from bot.observability import setup_logging, stop_logging
     from bot.settings import Settings
     from handlers.question_log import question_log_of
     from handlers.registry import HANDLERS
 
     fake = await FakeSlack().start()
     with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as devnull:  # noqa: ASYNC230
-        setup_logging("INFO", False, stream=devnull)  # production format, output discarded
+        # as serve logs (queued, production format), output discarded
+        setup_logging("INFO", False, stream=devnull, queued=True)
         settings = Settings(_env_file=None, data_dir=Path(tmp),
                             slack_bot_token=SecretStr("xoxb-bench"), slack_app_token=None,
                             slack_signing_secret=SecretStr(SECRET), slack_api_url=fake.api_url)
@@ -337,6 +338,7 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
         if questions is not None:
             await questions.close()
         await ctx.store.close()
+        stop_logging()
     await fake.close()
     for (label, *_), us in zip(steps, best, strict=True):
         print(f"{label:<40} {us:7.0f} µs per request")

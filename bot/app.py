@@ -17,6 +17,7 @@ from bot.observability import (
     metrics_handler,
     register_settings_secrets,
     setup_logging,
+    stop_logging,
 )
 from bot.scheduler import start_scheduler
 from bot.serve import HardStop, PlatformAdapter, install_signal_handlers
@@ -109,7 +110,14 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
 
 
 async def run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
-    setup_logging(settings.log_level, settings.log_json)
+    setup_logging(settings.log_level, settings.log_json, queued=True)  # off the request path
+    try:
+        return await _run_app(settings, slack=slack, discord=discord)
+    finally:
+        stop_logging()  # write the queued lines; later ones are written directly
+
+
+async def _run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
     register_settings_secrets(settings)
     if discord:  # a missing or malformed token stops start-up before the index loads
         from bot.adapters.discord import discord_token

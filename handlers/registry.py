@@ -76,12 +76,13 @@ async def dispatch(req: CommandRequest, ctx: AppContext) -> Result:
         result = UserError(message=APOLOGY)
         outcome, intent = "error", "-"
     latency_ms = (time.perf_counter() - started) * 1000
-    log.info(
-        "command",
-        extra={"platform": req.platform, "command": req.command, "intent": intent,
-               "latency_ms": round(latency_ms, 2), "outcome": outcome,
-               "request_id": req.request_id},
-    )
+    if log.isEnabledFor(logging.INFO):  # the fields are built only for a line that is written
+        log.info(
+            "command",
+            extra={"platform": req.platform, "command": req.command, "intent": intent,
+                   "latency_ms": round(latency_ms, 2), "outcome": outcome,
+                   "request_id": req.request_id},
+        )
     for hook in _after_hooks:
         try:
             hook(req, result, outcome, latency_ms)
