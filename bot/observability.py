@@ -99,6 +99,11 @@ def redact(text: str) -> str:
 
 def _clean_value(value: Any) -> Any:
     """An extra field without secrets; containers are cleaned item by item."""
+    kind = type(value)
+    if kind is str:  # the usual field first
+        return redact(value)
+    if kind is int or kind is float or value is None:
+        return value
     if isinstance(value, SecretStr):
         return REDACTED
     if isinstance(value, str):
@@ -182,13 +187,19 @@ def _fields(record: logging.LogRecord, formatter: logging.Formatter) -> dict[str
 _BARE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
 
 
+_bare = _BARE.match
+
+
 def _logfmt_value(value: Any) -> str:
+    kind = type(value)
+    if kind is int or kind is float:  # digits, '.', '-', 'e', 'inf', 'nan': always bare
+        return str(value)
     if value is None:
         return "-"
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    text = value if type(value) is str else str(value)
-    if text and _BARE.match(text):
+    text = value if kind is str else str(value)
+    if text and _bare(text):
         return text
     return json.dumps(text, ensure_ascii=False)  # quoted, newlines escaped: stays one line
 
@@ -263,7 +274,8 @@ def stop_logging() -> None:
     listener, _listener = _listener, None
     if listener is None:
         return
-    listener.stop()  # the thread writes what is queued, then exits
+    if listener._thread is not None:  # type: ignore[attr-defined]
+        listener.stop()  # the thread writes what is queued, then exits
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _QueueHandler)]:
         root.removeHandler(old)

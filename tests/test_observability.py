@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import logging.handlers
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from bot.observability import (
     make_handler,
     register_secret,
     setup_logging,
+    stop_logging,
 )
 from bot.settings import Settings
 from handlers import AppContext, CommandRequest, dispatch
@@ -187,3 +189,30 @@ async def test_metrics_endpoint_counts_commands(light_ctx):
     assert moved("briefbot_briefings_sent_total", platform="slack") == 1
     assert moved("briefbot_briefings_failed_total", platform="slack") == 1
     assert _value(after, "briefbot_index_version") == 9
+
+
+def test_queued_logging_is_redacted_and_written_by_shutdown():
+    """serve's handler only queues records; the listener thread redacts and writes every
+    line, and stop_logging writes what is still queued, then logs go out directly again."""
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    old_level = root.level
+    handler = setup_logging("INFO", False, stream=buffer, queued=True)
+    logger = logging.getLogger("briefbot.test.queued")
+    try:
+        assert isinstance(handler, logging.handlers.QueueHandler)
+        for n in range(200):
+            logger.info("line %d with %s", n, SLACK_BOT, extra={"token": SLACK_APP})
+        stop_logging()
+        lines = buffer.getvalue().splitlines()
+        assert len(lines) == 200 and all("level=info" in line for line in lines)
+        assert SLACK_BOT not in buffer.getvalue() and SLACK_APP not in buffer.getvalue()
+        assert lines[-1].count(REDACTED) == 2
+        assert handler not in root.handlers
+        logger.warning("after shutdown %s", SLACK_BOT)  # written at once, still redacted
+        assert buffer.getvalue().splitlines()[-1].endswith(f"msg=\"after shutdown {REDACTED}\"")
+    finally:
+        stop_logging()
+        for h in [h for h in root.handlers if h.get_name() == "briefbot"]:
+            root.removeHandler(h)
+        root.setLevel(old_level)
