@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -136,6 +137,10 @@ async def _run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
             log.info("stopped during start-up")
             return 0
         adapters = make_adapters(ctx, slack=slack, discord=discord)
+        # the index and the libraries live as long as the process: keep them out of the
+        # collector's full passes, which otherwise walk them all every few thousand requests
+        gc.collect()
+        gc.freeze()
         return await serve_until(ctx, adapters, stop)
     finally:
         hard_stop.cancel()
