@@ -283,6 +283,7 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
     from slack_bolt.request.async_request import AsyncBoltRequest
     from slack_sdk.web.async_client import AsyncWebClient
 
+    from bot.adapters.slack import ack_body
     from bot.app import build_context, make_adapters, make_web_app
     from bot.observability import setup_logging, stop_logging
     from bot.settings import Settings
@@ -306,6 +307,15 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
         async def ask(ack) -> None:  # type: ignore[no-untyped-def]
             await ack(text=BARE_SENTENCE, response_type="ephemeral")
 
+        same = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=fake.api_url),
+                        signing_secret=SECRET, process_before_response=True)
+        payload = json.loads(ack_body(ctx.index.current.answer(BENCH_QUESTION)))
+
+        @same.command("/ask")
+        async def ask_same(ack) -> None:  # type: ignore[no-untyped-def]
+            await ack(text=payload["text"], blocks=payload["blocks"],
+                      response_type=payload["response_type"])
+
         answers = {q: ctx.index.current.answer(q) for q in QUESTIONS}
         real, store = HANDLERS["ask"], ctx.store
 
@@ -314,7 +324,8 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
 
         steps = [  # (label, app, ask handler, store, log level)
             ("bare slack-bolt, fixed ack", bare, real, store, logging.INFO),
-            ("+ adapter: request, dispatch, render", adapter.app, precomputed, None,
+            ("bare slack-bolt, same Block Kit ack", same, real, store, logging.INFO),
+            ("briefbot adapter: request, dispatch, ack", adapter.app, precomputed, None,
              logging.WARNING),
             ("+ the per-command log line", adapter.app, precomputed, None, logging.INFO),
             ("+ the engine answering", adapter.app, real, None, logging.INFO),
