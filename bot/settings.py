@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="BRIEFBOT_ADMINS"
     )
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="BRIEFBOT_FETCH_ALLOW_HOSTS"
+    )
     host: str = Field(default="0.0.0.0", validation_alias="BRIEFBOT_HOST")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="BRIEFBOT_PORT")
     default_timezone: str = Field(default="UTC", validation_alias="BRIEFBOT_DEFAULT_TZ")
@@ -71,6 +74,17 @@ class Settings(BaseSettings):
                     raise ValueError(
                         f"entries must look like slack:U123 or discord:456, got {item!r}"
                     )
+            return items
+        return value
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            for item in items:
+                if "/" in item or " " in item:
+                    raise ValueError(f"entries are host names or addresses, got {item!r}")
             return items
         return value
 
