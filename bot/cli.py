@@ -156,43 +156,117 @@ def cmd_discord_sync(args: argparse.Namespace) -> int:
     return sync_commands_cli(_settings(args), guild_id=args.guild)
 
 
-def cmd_reload(args: argparse.Namespace) -> int:
-    """Ask the server running on this host to reload (POST /admin/reload on its port, with
-    the admin token it wrote to BRIEFBOT_DATA_DIR/admin.token)."""
+class _NoServer(Exception):
+    """No local server to ask: `str(exc)` says why, `hint` what to do."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def _post_local_reload(settings: Settings, timeout: float) -> tuple[int, dict[str, Any]]:
+    """POST /admin/reload to the server on this host with its admin token: (status, body).
+    Raises _NoServer (token missing, unreadable, or nobody answering)."""
     import urllib.error
     import urllib.request
 
     from bot.admin import RELOAD_PATH, token_path
 
-    settings = load_settings()
     path = token_path(settings)
     try:
         token = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        print(f"briefbot reload: no admin token at {path}: no briefbot server is running with "
-              f"this BRIEFBOT_DATA_DIR; start one with `briefbot serve` (it reads the seeds at "
-              f"start), or set BRIEFBOT_DATA_DIR to the server's.", file=sys.stderr)
-        return 1
+        raise _NoServer(f"no admin token at {path}: no briefbot server is running with this "
+                        f"BRIEFBOT_DATA_DIR", "start one with `briefbot serve` (it reads the "
+                        "seeds at start), or set BRIEFBOT_DATA_DIR to the server's.") from None
     except OSError as exc:
-        print(f"briefbot reload: cannot read the admin token {path} ({exc.strerror}); run this "
-              f"as the user that runs the server.", file=sys.stderr)
-        return 1
+        raise _NoServer(f"cannot read the admin token {path} ({exc.strerror})",
+                        "run this as the user that runs the server.") from None
     url = f"http://127.0.0.1:{settings.port}{RELOAD_PATH}"
     request = urllib.request.Request(url, method="POST", data=b"",
                                      headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(request, timeout=args.timeout) as resp:
-            body, status = json.loads(resp.read() or b"{}"), resp.status
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as exc:
-        body, status = json.loads(exc.read() or b"{}"), exc.code
+        return exc.code, json.loads(exc.read() or b"{}")
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        print(f"briefbot reload: no briefbot server answers on 127.0.0.1:{settings.port} "
-              f"({reason}); start one with `briefbot serve` (it reads the seeds at start).",
-              file=sys.stderr)
+        raise _NoServer(f"no briefbot server answers on 127.0.0.1:{settings.port} "
+                        f"({reason})", "start one with `briefbot serve` (it reads the seeds "
+                        "at start).") from None
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Ask the server running on this host to reload (POST /admin/reload on its port, with
+    the admin token it wrote to BRIEFBOT_DATA_DIR/admin.token)."""
+    try:
+        status, body = _post_local_reload(load_settings(), args.timeout)
+    except _NoServer as exc:
+        print(f"briefbot reload: {exc}; {exc.hint}", file=sys.stderr)
         return 1
     _print_text(body.get("text") or f"HTTP {status}")
     return 0 if status == 200 else 1
+
+
+def _people_of(folder: Path) -> list[str]:
+    """Build the index on a folder (the new article alone) and name its people."""
+    from bot.engine.index import build_index
+
+    return build_index(folder).people_names()
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Fetch a news page, write its article to the seeds folder, and reload a local server."""
+    from bot.ingest.add import add_url
+    from bot.ingest.fetch import FetchRefused
+
+    settings = _settings(args)
+    seeds_dir = settings.seeds_dir
+    try:
+        added = _run(add_url(args.url, seeds_dir, allow_hosts=settings.fetch_allow_hosts,
+                             inspect=_people_of))
+    except FetchRefused as exc:
+        if args.json:
+            print(to_json({"ok": False, "error": exc.message, "url": args.url}), flush=True)
+        _print_text(f"briefbot add: {exc.message}", file=sys.stderr)
+        return 1
+    article, people = added.article, list(added.inspected or [])
+    reload: dict[str, Any] | None = None
+    served = load_settings().seeds_dir  # the folder a server on this host reads
+    if seeds_dir.resolve() != served.resolve():
+        reload_note = (f"{seeds_dir} is not the server's seeds folder ({served}), so no "
+                       f"server was asked to reload.")
+    else:
+        try:
+            status, body = _post_local_reload(settings, args.timeout)
+        except _NoServer as exc:
+            reload_note = (f"No briefbot server asked to reload ({exc}): the file is in place "
+                           f"and will be picked up by the next reload or start.")
+        else:
+            reload = {"ok": status == 200, "status": status,
+                      "text": body.get("text") or f"HTTP {status}"}
+            reload_note = ("Reload: " if status == 200 else "Reload failed: ") + reload["text"]
+    if args.json:
+        print(to_json({
+            "ok": True, "path": str(added.path), "updated": added.updated,
+            "title": article.title, "url": added.url, "source": added.source,
+            "date": article.date, "author": ", ".join(article.authors) or None,
+            "authors": article.authors, "site": article.site,
+            "paragraphs": len(article.paragraphs), "words": article.words, "people": people,
+            "reload": reload, "note": None if reload else reload_note,
+            "seconds": {"fetch": round(added.fetch_s, 3),
+                        "extract": round(added.extract_s, 3)},
+        }), flush=True)
+    else:
+        when = article.date or "no date"
+        by = f", by {', '.join(article.authors)}" if article.authors else ""
+        verb = "Updated" if added.updated else "Added"
+        _print_text(f"{verb} {article.title!r} ({when}{by}) as {added.path}\n"
+                    f"{len(article.paragraphs)} paragraphs, {article.words} words; people "
+                    f"found: {', '.join(people[:12]) or 'none'}"
+                    f"{' …' if len(people) > 12 else ''}\n{reload_note}")
+    return 1 if reload is not None and not reload["ok"] else 0
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
@@ -257,6 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reload", help="make the server running on this host re-read the seeds")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the report")
     p.set_defaults(func=cmd_reload)
+
+    p = sub.add_parser("add", help="fetch a news page and add its article to the seeds")
+    p.add_argument("url", help="the page's http(s) URL")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="seconds to wait for a running server's reload report")
+    seeds(p)
+    p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("gaps", help="questions abstained on or voted down (from the store)")
     p.add_argument("--limit", type=int, default=0, help="how many groups (default 20)")
