@@ -116,6 +116,7 @@ class Pages:
         r.add_get("/hop/{n}", self.hop)
         r.add_get("/huge", self.huge)
         r.add_get("/huge-declared", self.huge_declared)
+        r.add_get("/gzip-bomb", self.gzip_bomb)
         r.add_get("/pdf", self.pdf)
         r.add_get("/front", self.front)
         r.add_get("/shared/{id}", self.shared)
@@ -163,6 +164,11 @@ class Pages:
     async def huge_declared(self, request: web.Request) -> web.Response:
         return web.Response(body=b"<html>" + b" " * (6 * 1024 * 1024) + b"</html>",
                             content_type="text/html")
+
+    async def gzip_bomb(self, request: web.Request) -> web.Response:
+        inflated = b"<html><body><p>" + b"a" * (12 * 1024 * 1024) + b"</p></body></html>"
+        return web.Response(body=gzip.compress(inflated, compresslevel=9),
+                            headers={"Content-Type": "text/html", "Content-Encoding": "gzip"})
 
     async def pdf(self, request: web.Request) -> web.Response:
         return web.Response(body=b"%PDF-1.4 ...", content_type="application/pdf")
@@ -362,6 +368,8 @@ async def test_oversized_pages_are_refused(site, tmp_path: Path) -> None:
     _, base = site
     assert "over the 5 MB limit" in await refused(f"{base}/huge", tmp_path)
     assert "6.3 MB, over the 5 MB limit" in await refused(f"{base}/huge-declared", tmp_path)
+    # 12 MB once decompressed, 12 kB on the wire: the limit counts what is decompressed
+    assert "over the 5 MB limit" in await refused(f"{base}/gzip-bomb", tmp_path)
 
 
 async def test_non_html_content_type_is_refused(site, tmp_path: Path) -> None:
@@ -472,3 +480,16 @@ async def test_cli_asks_the_running_server_to_reload(
         assert "the city's mayor" in ctx.index.current.answer("who is Anna Kowalczyk").text
     finally:
         await asyncio.wait_for(client.close(), WAIT_S)
+
+
+def test_allow_hosts_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.ingest.fetch import parse_allow_hosts
+    from bot.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("BRIEFBOT_FETCH_ALLOW_HOSTS", " 127.0.0.1, Wiki.Intranet. ,[::1]")
+    hosts = load_settings(_env_file=None).fetch_allow_hosts
+    assert hosts == ["127.0.0.1", "Wiki.Intranet.", "[::1]"]
+    assert parse_allow_hosts(hosts) == {"127.0.0.1", "wiki.intranet", "::1"}
+    monkeypatch.setenv("BRIEFBOT_FETCH_ALLOW_HOSTS", "10.0.0.0/8")
+    with pytest.raises(SettingsError, match="BRIEFBOT_FETCH_ALLOW_HOSTS"):
+        load_settings(_env_file=None)
