@@ -154,6 +154,7 @@ class Figures:
     seconds: float
     latencies_ms: list[float]
     generator_cpu: float
+    server_cpu_s: float = float("nan")
 
     @property
     def rps(self) -> float:
@@ -164,14 +165,31 @@ class Figures:
             return float("nan")
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(q) - 1]
 
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU time (all its threads) per request: unlike requests/s, it hardly moves
+        when other work on the machine takes turns on the server's core."""
+        return self.server_cpu_s / self.requests * 1e6 if self.requests else float("nan")
+
     def line(self) -> str:
         return (f"{self.name:<10} {self.rps:8.0f} req/s   p50 {self.pct(50):6.1f} ms   "
-                f"p99 {self.pct(99):6.1f} ms   errors {self.errors}   ({self.requests} requests; "
+                f"p99 {self.pct(99):6.1f} ms   errors {self.errors}   server CPU "
+                f"{self.cpu_us:4.0f} µs/request   ({self.requests} requests; "
                 f"load generator used {self.generator_cpu:.0%} of its core)")
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far, all threads (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def load(session: aiohttp.ClientSession, url: str, response_url: str, name: str,
-               seconds: float, concurrency: int, expect: str | None) -> Figures:
+               seconds: float, concurrency: int, expect: str | None,
+               server_pid: int | None = None) -> Figures:
     latencies: list[float] = []
     errors = 0
     wanted = None if expect is None else json.dumps(expect).encode()
@@ -209,11 +227,14 @@ async def load(session: aiohttp.ClientSession, url: str, response_url: str, name
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     latencies.clear()
     count = errors = 0
+    server_cpu = process_cpu_s(server_pid) if server_pid else float("nan")
     started, cpu = time.perf_counter(), time.process_time()
     deadline = started + seconds
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     elapsed = time.perf_counter() - started
-    return Figures(name, count, errors, elapsed, latencies, (time.process_time() - cpu) / elapsed)
+    server_cpu = (process_cpu_s(server_pid) if server_pid else float("nan")) - server_cpu
+    return Figures(name, count, errors, elapsed, latencies, (time.process_time() - cpu) / elapsed,
+                   server_cpu)
 
 
 class Server:
@@ -237,7 +258,8 @@ async def measure(server: Server, fake: FakeSlack, args: argparse.Namespace) -> 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await wait_healthy(session, server.base, server.proc, server.log_path)
         return await load(session, f"{server.base}/slack/events", fake.response_url(),
-                          server.kind, args.seconds, args.concurrency, server.expect)
+                          server.kind, args.seconds, args.concurrency, server.expect,
+                          server.proc.pid)
 
 
 async def capture_ack(server: Server, fake: FakeSlack) -> dict:
@@ -396,6 +418,10 @@ async def main(args: argparse.Namespace) -> int:
     ratio = ours_rps / same_rps if same_rps else 0.0
     fixed_ratio = ours_rps / bare_rps if bare_rps else 0.0
     ok = errors == 0 and ours_p99 <= 300 and ratio >= 0.8
+    cpu = {kind: statistics.median(r.cpu_us for r in rs) for kind, rs in runs.items()}
+    print(f"server CPU per request (median): bare {cpu['bare']:.0f} µs, bare same payload "
+          f"{cpu['bare-same']:.0f} µs, briefbot {cpu['briefbot']:.0f} µs "
+          f"({cpu['briefbot'] - cpu['bare-same']:+.0f} µs on the same-payload bare app)")
     print(f"median     bare (fixed sentence) {bare_rps:.0f} req/s, bare (same payload) "
           f"{same_rps:.0f} req/s, briefbot {ours_rps:.0f} req/s, briefbot p99 "
           f"{ours_p99:.1f} ms, errors {errors}")
