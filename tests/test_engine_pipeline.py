@@ -203,3 +203,11 @@ def test_the_model_files_are_package_data() -> None:
     assert {"engine/model/scorer.json", "engine/model/word_vectors.npz"} <= set(files)
     for f in files:
         assert any(fnmatch.fnmatch(f, pat) for pat in patterns), f
+
+
+def test_a_title_before_a_name_stops_at_the_last_function_word(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Layoffs\n\nIn a company email sent by chairman Marcelo Claure, employees were told "
+        "that layoffs will begin. Claure said the plan would work.\n", encoding="utf-8")
+    card = build_index(tmp_path).answer("who is Marcelo Claure")
+    assert card.text.splitlines()[0] == "Marcelo Claure — chairman"

@@ -406,11 +406,19 @@ def _role_before(text: str, start: int) -> str | None:
         r"(?:^|[\s,(])(?P<role>(?:[A-Za-z][\w'’-]*\s+){0,3}(?P<noun>[a-z][\w-]*)),?\s+$",
         text[:start])
     if m and is_role_word(m.group("noun")):
-        role = m.group("role").strip()
-        role = re.sub(r"^(?:the|a|an|its|his|her|their|said|says|told|by|with|to|and|of)\s+",
-                      "", role, flags=re.I)
+        words_ = m.group("role").split()
+        # the role is what follows the last function word: "email sent by chairman X" is
+        # a chairman, not an "email sent by chairman"
+        cut = max((k for k, w in enumerate(words_[:-1]) if w.lower() in _ROLE_BOUNDARY),
+                  default=-1)
+        role = " ".join(words_[cut + 1:])
         return role or None
     return None
+
+
+_ROLE_BOUNDARY = frozenset(
+    "the a an its his her their said says told by with to and of from for as at in on into "
+    "onto than that which who whom whose after before since while".split())
 
 
 def _strip_outlets(role: str, outlets: set[str]) -> str:
