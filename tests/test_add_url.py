@@ -340,6 +340,11 @@ async def test_loopback_is_refused_unless_allowed(site, tmp_path: Path,
                                                   connections: list[str]) -> None:
     _, base = site
     assert "127.0.0.1 is a loopback address" in await refused(f"{base}/article", tmp_path, [])
+    port = base.rsplit(":", 1)[1]
+    for host, reason in (("[::1]", "::1 is a loopback"), ("[::ffff:127.0.0.1]", "a loopback"),
+                         ("0.0.0.0", "an unspecified address"),
+                         ("0x7f000001", "0x7f000001 resolves to 127.0.0.1, a loopback")):
+        assert reason in await refused(f"http://{host}:{port}/article", tmp_path, [])
     assert connections == []
     for url in ("file:///etc/passwd", "ftp://example.com/a", "gopher://x/"):
         assert "only http and https" in await refused(url, tmp_path)
