@@ -209,23 +209,16 @@ def cmd_reload(args: argparse.Namespace) -> int:
     return 0 if status == 200 else 1
 
 
-def _people_of(folder: Path) -> list[str]:
-    """Build the index on a folder (the new article alone) and name its people."""
-    from bot.engine.index import build_index
-
-    return build_index(folder).people_names()
-
-
 def cmd_add(args: argparse.Namespace) -> int:
     """Fetch a news page, write its article to the seeds folder, and reload a local server."""
-    from bot.ingest.add import add_url
+    from bot.ingest.add import add_url, people_in
     from bot.ingest.fetch import FetchRefused
 
     settings = _settings(args)
     seeds_dir = settings.seeds_dir
     try:
         added = _run(add_url(args.url, seeds_dir, allow_hosts=settings.fetch_allow_hosts,
-                             inspect=_people_of))
+                             inspect=people_in))
     except FetchRefused as exc:
         if args.json:
             print(to_json({"ok": False, "error": exc.message, "url": args.url}), flush=True)

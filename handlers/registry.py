@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
-from handlers import briefing, commands, feedback, reload, share
+from handlers import add, briefing, commands, feedback, reload, share
 from handlers.context import AppContext
 from handlers.errors import APOLOGY
 from handlers.intake import ShuttingDownError, intake_of
@@ -25,6 +25,7 @@ HANDLERS: dict[str, Handler] = {
     "share": share.share,
     "brief": briefing.brief,
     "reload": reload.reload,
+    "add": add.add,
     "vote": feedback.vote,
     "gaps": feedback.gaps,
 }

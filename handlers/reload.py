@@ -28,6 +28,12 @@ def require_admin(req: CommandRequest, ctx: AppContext, action: str) -> None:
 
 async def reload(req: CommandRequest, ctx: AppContext) -> Result:
     require_admin(req, ctx, "reload the seeds")
+    return await reload_seeds(req, ctx)
+
+
+async def reload_seeds(req: CommandRequest, ctx: AppContext) -> Notice | UserError:
+    """The reload itself, for a caller that checked the rights (`/reload`, `/add`): the
+    report as a Notice, or the sentence saying why nothing changed."""
     try:
         if ctx.store is not None and hasattr(ctx.store, "bump_index_version"):
             store = ctx.store

@@ -51,7 +51,8 @@ log = logging.getLogger("briefbot.discord")
 # A bot token is three base64url parts: user id, timestamp, HMAC.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{10,}")
 SYNC_STATE_FILE = "discord-commands.json"
-DEFERRED = frozenset({"reload", "gaps", "brief"})  # may take longer than Discord's 3 s
+DEFERRED = frozenset({"reload", "gaps", "brief", "add"})  # may take longer than Discord's 3 s
+MAX_URL_CHARS = 2000
 REMEMBERED_ANSWERS = 2000
 CUSTOM_ID_MAX = 100
 ACCESS_HINT = (
@@ -257,7 +258,8 @@ async def _zone_autocomplete(interaction: discord.Interaction[Any],
 
 
 def add_commands(tree: app_commands.CommandTree[Any]) -> None:
-    """The command set: /ask, /who, /brief today|subscribe|unsubscribe|status, /reload, /gaps."""
+    """The command set: /ask, /who, /brief today|subscribe|unsubscribe|status, /reload, /add,
+    /gaps."""
 
     async def run(interaction: discord.Interaction[Any], command: str, text: str) -> None:
         await _adapter(interaction).run(interaction, command, text)
@@ -304,6 +306,13 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
     @app_commands.default_permissions(manage_guild=True)
     async def reload(interaction: discord.Interaction[Any]) -> None:
         await run(interaction, "reload", "")
+
+    @tree.command(name="add", description="Admins: add an article by its URL")
+    @app_commands.describe(url="The article's address, e.g. https://www.example.com/news/…")
+    @app_commands.default_permissions(manage_guild=True)
+    async def add(interaction: discord.Interaction[Any],
+                  url: app_commands.Range[str, 1, MAX_URL_CHARS]) -> None:
+        await run(interaction, "add", url)
 
     @tree.command(name="gaps", description="Admins: questions the articles could not answer")
     @app_commands.default_permissions(manage_guild=True)

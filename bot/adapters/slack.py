@@ -69,10 +69,10 @@ class _SameTokenWarning(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
 
-COMMANDS = ("ask", "who", "brief", "reload", "gaps")
-SLOW_COMMANDS = frozenset({"reload", "gaps"})
+COMMANDS = ("ask", "who", "brief", "reload", "gaps", "add")
+SLOW_COMMANDS = frozenset({"reload", "gaps", "add"})
 """Commands that ack at once and answer through response_url."""
-ADMIN_COMMANDS = frozenset({"reload", "gaps"})
+ADMIN_COMMANDS = frozenset({"reload", "gaps", "add"})
 ADMIN_BRIEF_ACTIONS = frozenset({"subscribe", "unsubscribe"})
 
 PERMANENT_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})

@@ -64,6 +64,14 @@ def article_url(page: Page, article: Article) -> str:
     return page.final_url
 
 
+def people_in(folder: Path) -> list[str]:
+    """Build the index on a folder (the new article alone, see `write_seed`) and name its
+    people: a file that would not load raises here, before it is written."""
+    from bot.engine.index import build_index
+
+    return build_index(folder).people_names()
+
+
 async def add_url(url: str, seeds_dir: Path, *, allow_hosts: Iterable[str] = (),
                   clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                   inspect: Callable[[Path], Any] | None = None) -> Added:
