@@ -469,7 +469,7 @@ INDEX_VERSION = Gauge(
 )
 
 _KNOWN_COMMANDS: frozenset[str] = frozenset(
-    {"ask", "who", "brief", "reload", "gaps", "share", "vote", "help"}
+    {"ask", "who", "brief", "reload", "gaps", "share", "vote", "help", "add"}
 )
 
 

@@ -216,3 +216,10 @@ def test_queued_logging_is_redacted_and_written_by_shutdown():
         for h in [h for h in root.handlers if h.get_name() == "briefbot"]:
             root.removeHandler(h)
         root.setLevel(old_level)
+
+
+def test_every_registered_command_has_its_own_metrics_label() -> None:
+    from bot.observability import _KNOWN_COMMANDS
+    from handlers.registry import HANDLERS
+
+    assert set(HANDLERS) <= _KNOWN_COMMANDS
