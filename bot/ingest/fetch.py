@@ -8,8 +8,9 @@ connects only to the addresses the resolver returned, so the address checked is 
 connected to. Hosts in `BRIEFBOT_FETCH_ALLOW_HOSTS` skip the address check.
 
 Limits: 10 s per fetch (all hops), 5 MB per page (streamed; reading stops past it), HTML,
-XHTML and XML content types only. The body is decoded with the header's charset, else the
-page's `<meta charset>`, else detection (charset_normalizer), else UTF-8 with replacements.
+XHTML and XML content types only (RSS, Atom and XML for a feed: `FEED_TYPES`). The body
+is decoded with the header's charset, else the page's `<meta charset>`, else detection
+(charset_normalizer), else UTF-8 with replacements.
 Every refusal is a `FetchRefused` whose message is one sentence naming the reason.
 """
 
@@ -34,6 +35,10 @@ MAX_REDIRECTS = 5
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml", "text/xml"})
+FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml",
+                        "application/xml", "text/xml"})
+FEED_ACCEPT = ("application/rss+xml,application/atom+xml,application/rdf+xml;q=0.9,"
+               "application/xml;q=0.8,text/xml;q=0.8")
 USER_AGENT = "briefbot/0.1 (+article import by an admin)"
 # Metadata services some clouds expose at addresses that are otherwise global or shared.
 METADATA_ADDRESSES = frozenset({
@@ -65,6 +70,13 @@ class Page:
     charset: str
     text: str
     size: int
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """A conditional request answered 304 (the page has no text then)."""
+        return self.status == 304
 
 
 def forbidden_reason(address: IPAddress) -> str | None:
@@ -237,15 +249,24 @@ async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes:
 async def fetch_page(url: str, *, allow_hosts: Iterable[str] = (),
                      timeout_s: float = TIMEOUT_S, max_redirects: int = MAX_REDIRECTS,
                      max_bytes: int = MAX_PAGE_BYTES,
-                     resolver: AbstractResolver | None = None) -> Page:
-    """Fetch `url` under the rules above; raise FetchRefused with one sentence otherwise."""
+                     resolver: AbstractResolver | None = None,
+                     types: frozenset[str] = HTML_TYPES,
+                     accept: str | None = None,
+                     conditional: dict[str, str] | None = None) -> Page:
+    """Fetch `url` under the rules above; raise FetchRefused with one sentence otherwise.
+
+    `types` are the content types kept (FEED_TYPES for a feed); `conditional` is sent as
+    `If-None-Match` / `If-Modified-Since` headers, and a 304 answer then comes back as a
+    Page with `not_modified` and no text."""
     allow = parse_allow_hosts(allow_hosts)
     current = parse_url(url)
     guarded = GuardedResolver(allow, resolver)
     connector = aiohttp.TCPConnector(resolver=guarded, use_dns_cache=False, limit=1)
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     headers = {"User-Agent": USER_AGENT,
-               "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.1"}
+               "Accept": accept or "text/html,application/xhtml+xml,application/xml;q=0.9,"
+                                   "*/*;q=0.1"}
+    headers.update(conditional or {})
     try:
         async with asyncio.timeout(timeout_s), aiohttp.ClientSession(
                 connector=connector, timeout=timeout, headers=headers,
@@ -263,7 +284,12 @@ async def fetch_page(url: str, *, allow_hosts: Iterable[str] = (),
                                                f"redirects.")
                         current = current.join(URL(location)).with_fragment(None)
                         continue
-                    return await _page(url, current, response, max_bytes)
+                    if response.status == 304 and conditional:
+                        return Page(requested_url=url, final_url=str(current), status=304,
+                                    content_type="", charset="", text="", size=0,
+                                    etag=response.headers.get("ETag"),
+                                    last_modified=response.headers.get("Last-Modified"))
+                    return await _page(url, current, response, max_bytes, types)
     except FetchRefused:
         raise
     except TimeoutError:
@@ -286,18 +312,22 @@ async def fetch_page(url: str, *, allow_hosts: Iterable[str] = (),
 
 
 async def _page(requested: str, url: URL, response: aiohttp.ClientResponse,
-                max_bytes: int) -> Page:
+                max_bytes: int, types: frozenset[str] = HTML_TYPES) -> Page:
     if response.status >= 400:
         raise FetchRefused(f"Refused: the page answered HTTP {response.status} "
                            f"{response.reason or ''}".rstrip() + ", so there is no article.")
     if response.status != 200:
         raise FetchRefused(f"Refused: the page answered HTTP {response.status}, not 200.")
     media = _media_type(response)
-    if media not in HTML_TYPES:
+    if media not in types:
+        wanted = ("HTML, XHTML or XML pages are added" if types == HTML_TYPES
+                  else "RSS, Atom or XML feeds are read")
         raise FetchRefused(f"Refused: the page is {media or 'of no declared type'}, and only "
-                           f"HTML, XHTML or XML pages are added.")
+                           f"{wanted}.")
     body = await _read_limited(response, max_bytes)
     text, charset = decode_body(body, response.charset)
     return Page(requested_url=requested, final_url=str(url), status=response.status,
-                content_type=media, charset=charset, text=text, size=len(body))
+                content_type=media, charset=charset, text=text, size=len(body),
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"))
 

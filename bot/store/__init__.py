@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.private_files import private_file
 from bot.store.migrations import Migration, upgrade
 from bot.store.store import (
+    FeedState,
     GapGroup,
     Known,
     LastDelivery,
@@ -86,6 +87,7 @@ async def open_store(settings: Settings, **kwargs: Any) -> Store:
 
 
 __all__ = [
+    "FeedState",
     "GapGroup",
     "Known",
     "LastDelivery",

@@ -124,3 +124,32 @@ index_versions = Table(
     Column("note", Text),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Feeds (issue 14): each feed's conditional-request state and last poll, shared by replicas.
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("polled_at", UTCDateTime),
+    Column("status", String(32)),  # "200" | "304" | "error"
+    Column("error", Text),
+)
+
+# One row per feed item ever claimed (key: "guid:…" or "url:…"), so replicas add it once.
+feed_items = Table(
+    "feed_items",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("feed_url", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("title", Text),
+    Column("status", String(16), nullable=False),  # claimed | added | failed
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(64), nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("path", Text),
+    Column("error", Text),
+    Index("ix_feed_items_feed_url", "feed_url"),
+)
