@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.admin import add_admin_routes, start_admin, stop_admin
 from bot.engine.holder import IndexHolder
+from bot.ingest.feeds import start_feeds, stop_feeds
 from bot.observability import (
     install_command_metrics,
     metrics_handler,
@@ -184,6 +185,7 @@ async def serve_until(
                                 f"{settings.host}:{settings.port}: {exc.strerror or exc}") from None
         log.info("listening on %s:%s", settings.host, settings.port)
         start_admin(ctx)  # SIGHUP reload, follow other replicas' reloads, 90-day purge
+        start_feeds(ctx)  # only when seeds/feeds.yaml exists (bot/ingest/feeds.py)
         await run_adapters(ctx, adapters, stop)
     finally:
         await shutdown(ctx, adapters, runner, grace_s=grace_s)
@@ -242,6 +244,7 @@ async def shutdown(
     # The scheduler's delivery in progress gets the same grace, in parallel, before adapters.
     scheduler = ctx.extras.pop("scheduler", None)
     stopping = [scheduler.stop(grace_s)] if scheduler is not None else []
+    stopping.append(stop_feeds(ctx))  # a feed item being added: a few seconds, then cancelled
     still_running, *_ = await asyncio.gather(intake.drain(grace_s), *stopping)
     if still_running:
         log.warning("stopping with commands still running",

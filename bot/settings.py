@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="BRIEFBOT_FETCH_ALLOW_HOSTS"
     )
+    feed_interval_minutes: int = Field(
+        default=30, ge=1, le=7 * 24 * 60, validation_alias="BRIEFBOT_FEED_INTERVAL_MINUTES"
+    )
     host: str = Field(default="0.0.0.0", validation_alias="BRIEFBOT_HOST")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="BRIEFBOT_PORT")
     default_timezone: str = Field(default="UTC", validation_alias="BRIEFBOT_DEFAULT_TZ")

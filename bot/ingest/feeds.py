@@ -1,0 +1,368 @@
+"""RSS/Atom feeds (issue 14): `seeds/feeds.yaml` lists them, the server polls them.
+
+```yaml
+feeds:
+  - url: https://www.example.com/news/rss
+    name: Example News            # optional (default: the feed's host)
+    keywords: [bridge, council]   # optional: keep only items naming one of them
+```
+
+Every `BRIEFBOT_FEED_INTERVAL_MINUTES` (30) each feed is fetched through the same guarded fetch
+as `briefbot add` (RSS/Atom/XML content types), with the `ETag` / `Last-Modified` of its last
+200 sent back as `If-None-Match` / `If-Modified-Since`; those validators and the time of the
+last poll live in the store, so a restart or another replica picks up where this one was. Each
+item (keyed by its guid, else its normalised link) is claimed in the store with ONE statement
+(INSERT … ON CONFLICT DO NOTHING RETURNING) before its page is fetched: only the replica that
+got the row back adds it (`add_url`, as `briefbot add`), so an item is added once however many
+replicas poll. After a poll that wrote a file the seeds are reloaded once, as `/reload` does
+(the store's index version moves, and the other replicas follow). An item that cannot be
+added (no article on the page, a refused address) is remembered as failed and not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from yarl import URL
+
+from bot.errors import SeedError
+from bot.ingest.fetch import FEED_ACCEPT, FEED_TYPES, FetchRefused, fetch_page
+from bot.ingest.seedfile import normalize_url
+
+if TYPE_CHECKING:
+    from handlers.context import AppContext
+
+log = logging.getLogger("briefbot.feeds")
+
+FEEDS_FILE = "feeds.yaml"
+MAX_ITEMS_PER_POLL = 20  # per feed: a new feed's backlog arrives over a few polls
+MAX_KEY_CHARS = 500
+CHECK_EVERY_S = 60.0  # how often the loop asks whether a feed is due
+
+
+class FeedSpec(BaseModel):
+    """One feed in feeds.yaml. Unknown keys are errors, so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000)
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            url = URL(value)
+        except (ValueError, TypeError):
+            raise ValueError(f"{value!r} is not a URL") from None
+        if url.scheme not in ("http", "https") or not url.raw_host:
+            raise ValueError(f"must be an http(s):// URL, got {value!r}")
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        words = [w.strip() for w in value]
+        if any(not w for w in words):
+            raise ValueError("keywords must not be empty")
+        return words
+
+    @property
+    def title(self) -> str:
+        return self.name or (URL(self.url).raw_host or self.url)
+
+    def matches(self, text: str) -> bool:
+        """No keywords: every item; else an item naming one of them (whole words, any case)."""
+        if not self.keywords:
+            return True
+        return any(re.search(rf"(?<!\w){re.escape(k)}(?!\w)", text, re.IGNORECASE)
+                   for k in self.keywords)
+
+
+class FeedList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    feeds: list[FeedSpec] = Field(default_factory=list)
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique(cls, value: list[FeedSpec]) -> list[FeedSpec]:
+        seen: set[str] = set()
+        for spec in value:
+            key = normalize_url(spec.url) or spec.url
+            if key in seen:
+                raise ValueError(f"{spec.url} is listed twice")
+            seen.add(key)
+        return value
+
+
+def feeds_path(seeds_dir: Path) -> Path:
+    return Path(seeds_dir) / FEEDS_FILE
+
+
+def load_feeds(seeds_dir: Path) -> list[FeedSpec]:
+    """The feeds of seeds/feeds.yaml ([] without the file); SeedError names file and field."""
+    path = feeds_path(seeds_dir)
+    if not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path.name} is not valid YAML: {exc}".splitlines()[0],
+                        hint="Fix the file; feeds are not polled until then.") from None
+    if not isinstance(data, dict):
+        raise SeedError(f"{path.name} must be a mapping with a `feeds` list.",
+                        hint="Fix the file; feeds are not polled until then.")
+    try:
+        return FeedList.model_validate(data).feeds
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise SeedError(f"{path.name}: field `{where}`: {err['msg']}.",
+                        hint="Fix the file; feeds are not polled until then.") from None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    key: str  # "guid:…" or "url:…"
+    url: str
+    title: str
+    text: str  # title, summary and tags: what keywords are matched against
+
+
+def item_key(key: str) -> str:
+    """The key as stored: a very long guid or link is hashed (index entries have a limit)."""
+    if len(key) <= MAX_KEY_CHARS:
+        return key
+    prefix = key.split(":", 1)[0]
+    return f"{prefix}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+
+
+def parse_items(xml: str, base_url: str) -> list[FeedItem]:
+    """The items of an RSS or Atom document, in feed order (links resolved on `base_url`)."""
+    import feedparser
+
+    parsed = feedparser.parse(
+        xml.encode("utf-8"),
+        response_headers={"content-type": "application/xml; charset=utf-8",
+                          "content-location": base_url})
+    items: list[FeedItem] = []
+    for entry in parsed.entries:
+        link = str(entry.get("link") or "").strip()
+        if not link:
+            continue
+        try:
+            link = str(URL(base_url).join(URL(link)).with_fragment(None))
+        except (ValueError, TypeError):
+            continue
+        guid = str(entry.get("id") or "").strip()
+        key = item_key(f"guid:{guid}" if guid else f"url:{normalize_url(link)}")
+        title = str(entry.get("title") or "").strip()
+        tags = " ".join(str(t.get("term") or "") for t in entry.get("tags") or [])
+        text = " ".join((title, str(entry.get("summary") or ""), tags))
+        items.append(FeedItem(key=key, url=link, title=title, text=text))
+    return items
+
+
+@dataclass
+class FeedResult:
+    """What one poll did to one feed."""
+
+    url: str
+    status: str  # "200", "304", "error", "skipped" (not due)
+    items: int = 0
+    matching: int = 0
+    added: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class PollReport:
+    feeds: list[FeedResult] = field(default_factory=list)
+    reloaded: bool = False
+    reload_error: str | None = None
+    error: str | None = None  # feeds.yaml itself
+
+    @property
+    def added(self) -> list[str]:
+        return [path for result in self.feeds for path in result.added]
+
+
+class FeedPoller:
+    """Polls the feeds of `ctx.settings.seeds_dir/feeds.yaml` against `ctx.store`."""
+
+    def __init__(self, ctx: AppContext, *, clock: Callable[[], datetime] | None = None,
+                 interval: timedelta | None = None, check_every_s: float = CHECK_EVERY_S,
+                 worker_id: str | None = None) -> None:
+        self.ctx = ctx
+        self.clock = clock or ctx.clock
+        minutes = getattr(ctx.settings, "feed_interval_minutes", 30)
+        self.interval = interval or timedelta(minutes=minutes)
+        self.check_every_s = check_every_s
+        self.worker_id = worker_id or getattr(ctx.store, "worker_id", None)
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def seeds_dir(self) -> Path:
+        return Path(self.ctx.settings.seeds_dir)
+
+    async def tick(self, now: datetime | None = None) -> PollReport:
+        """Poll every feed that is due at `now` (never polled, or last polled — by any
+        replica — an interval ago or more); reload once if anything was added."""
+        now = now or self.clock()
+        try:
+            specs = await asyncio.to_thread(load_feeds, self.seeds_dir)
+        except SeedError as exc:
+            log.error("feeds not polled: %s", exc.message)
+            return PollReport(error=exc.message)
+        states = await self.ctx.store.feed_states()
+        report = PollReport()
+        for spec in specs:
+            state = states.get(spec.url)
+            if state is not None and state.polled_at is not None and (
+                    now - state.polled_at < self.interval):
+                report.feeds.append(FeedResult(spec.url, "skipped"))
+                continue
+            try:
+                result = await self._poll_feed(spec, state, now)
+            except Exception as exc:  # one broken feed does not stop the others
+                log.exception("feed poll failed", extra={"feed": spec.url})
+                result = FeedResult(spec.url, "error", error=f"{type(exc).__name__}: {exc}")
+                with contextlib.suppress(Exception):
+                    await self.ctx.store.record_feed_poll(spec.url, polled_at=now,
+                                                          status="error", error=result.error)
+            report.feeds.append(result)
+        if report.added:
+            await self._reload(report)
+        return report
+
+    async def _poll_feed(self, spec: FeedSpec, state: Any, now: datetime) -> FeedResult:
+        store = self.ctx.store
+        conditional: dict[str, str] = {}
+        if state is not None and state.etag:
+            conditional["If-None-Match"] = state.etag
+        if state is not None and state.last_modified:
+            conditional["If-Modified-Since"] = state.last_modified
+        try:
+            page = await fetch_page(spec.url, allow_hosts=self.ctx.settings.fetch_allow_hosts,
+                                    types=FEED_TYPES, accept=FEED_ACCEPT,
+                                    conditional=conditional)
+            items = [] if page.not_modified else await asyncio.to_thread(
+                parse_items, page.text, page.final_url)
+        except FetchRefused as exc:
+            log.warning("feed not fetched: %s", exc.message, extra={"feed": spec.url})
+            await store.record_feed_poll(spec.url, polled_at=now, status="error",
+                                         error=exc.message)
+            return FeedResult(spec.url, "error", error=exc.message)
+        if page.not_modified:
+            await store.record_feed_poll(spec.url, polled_at=now, status="304")
+            return FeedResult(spec.url, "304")
+        result = FeedResult(spec.url, "200", items=len(items))
+        wanted = [item for item in items if spec.matches(item.text)]
+        result.matching = len(wanted)
+        known = await store.known_feed_items([item.key for item in wanted])
+        for item in [i for i in wanted if i.key not in known][:MAX_ITEMS_PER_POLL]:
+            if not await store.claim_feed_item(item.key, feed_url=spec.url, url=item.url,
+                                               title=item.title or None,
+                                               worker=self.worker_id):
+                continue  # another replica has it
+            await self._add(spec, item, result)
+        await store.record_feed_poll(spec.url, polled_at=now, status="200",
+                                     etag=page.etag, last_modified=page.last_modified)
+        return result
+
+    async def _add(self, spec: FeedSpec, item: FeedItem, result: FeedResult) -> None:
+        from bot.ingest.add import add_url, people_in
+
+        where = {"feed": spec.url, "item": item.url}
+        try:
+            added = await add_url(item.url, self.seeds_dir,
+                                  allow_hosts=self.ctx.settings.fetch_allow_hosts,
+                                  clock=self.clock, inspect=people_in)
+        except (FetchRefused, SeedError) as exc:
+            message = exc.message
+        except Exception as exc:  # the item is remembered as failed; the poll goes on
+            log.exception("feed item could not be added", extra=where)
+            message = f"{type(exc).__name__}: {exc}"
+        else:
+            await self.ctx.store.finish_feed_item(item.key, "added", path=added.path.name)
+            log.info("feed item added", extra={**where, "path": added.path.name})
+            result.added.append(added.path.name)
+            return
+        log.warning("feed item not added: %s", message, extra=where)
+        await self.ctx.store.finish_feed_item(item.key, "failed", error=message)
+        result.failed.append(item.url)
+
+    async def _reload(self, report: PollReport) -> None:
+        from bot.models import UserError
+        from handlers.reload import reload_seeds
+        from handlers.requests import CommandRequest
+
+        request = CommandRequest(command="reload", platform="cli", user_id="feeds")
+        reloaded = await reload_seeds(request, self.ctx)
+        if isinstance(reloaded, UserError):
+            report.reload_error = reloaded.message
+            log.error("feed items written, but the reload failed: %s", reloaded.message)
+        else:
+            report.reloaded = True
+
+    # -- the loop -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Tick every `check_every_s` until `stop()` (each feed is fetched when it is due)."""
+        while not self._stopping.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("feed poll failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.check_every_s)
+
+    def start(self) -> FeedPoller:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="feed-poller")
+        return self
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Let an item being added finish (up to `grace_s`), then cancel."""
+        self._stopping.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_s)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+
+def start_feeds(ctx: AppContext) -> FeedPoller | None:
+    """Start polling when seeds/feeds.yaml exists and there is a store (stop_feeds stops)."""
+    if ctx.store is None or not feeds_path(ctx.settings.seeds_dir).exists():
+        return None
+    poller = FeedPoller(ctx).start()
+    ctx.extras["feed_poller"] = poller
+    log.info("polling feeds", extra={"every_minutes": poller.interval.total_seconds() / 60})
+    return poller
+
+
+async def stop_feeds(ctx: AppContext, grace_s: float = 5.0) -> None:
+    poller = ctx.extras.pop("feed_poller", None)
+    if poller is not None:
+        await poller.stop(grace_s)
