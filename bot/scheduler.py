@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from bot.background import stop_gracefully
 from bot.models import Briefing
 from bot.observability import briefing_failed, briefing_sent
 from bot.schedule import LATE_WINDOW, due_date
@@ -254,14 +255,7 @@ class Scheduler:
         or this one after a restart, takes it over, so the day is not lost.
         """
         self._stopping.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_s)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_gracefully(self._task, grace_s)
         self._task = None
 
 

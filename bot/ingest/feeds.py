@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from yarl import URL
 
+from bot.background import stop_gracefully
 from bot.errors import SeedError
 from bot.ingest.fetch import FEED_ACCEPT, FEED_TYPES, FetchRefused, fetch_page
 from bot.ingest.seedfile import normalize_url
@@ -341,14 +342,7 @@ class FeedPoller:
     async def stop(self, grace_s: float = 5.0) -> None:
         """Let an item being added finish (up to `grace_s`), then cancel."""
         self._stopping.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_s)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_gracefully(self._task, grace_s)
         self._task = None
 
 
