@@ -246,22 +246,18 @@ class Answerer:
         return bool(a and a.direct)
 
     # -- ranked sentences -------------------------------------------------------------------
-    def _terms(self, question: str) -> tuple[list[str], list[str], list[str]]:
-        """(names, topic words, all content words) of the question, folded."""
-        raw = words(question)
-        names, topics, content = [], [], []
-        for pos, w in enumerate(raw):
-            f = fold(w)
-            f = re.sub(r"(?:'s|’s)$", "", f)
-            if f in STOPWORDS or f in QUESTION_WORDS or len(f) < 2:
+    def _names(self, question: str) -> list[str]:
+        """The names typed in the question, folded: capitalised after the first word, or
+        known to the index (to say which one the articles lack when abstaining)."""
+        names = []
+        for pos, w in enumerate(words(question)):
+            f = re.sub(r"(?:'s|’s)$", "", fold(w))
+            if f in STOPWORDS or f in QUESTION_WORDS or f in GENERIC_QUESTION_TERMS or len(f) < 2:
                 continue
-            content.append(f)
-            if f in GENERIC_QUESTION_TERMS:
-                continue
-            is_name = (w[:1].isupper() and pos > 0 and f not in STOPWORDS_CAPS) or (
-                f in self.ix.extraction.alias_index)
-            (names if is_name else topics).append(f)
-        return names, topics, content
+            if (w[:1].isupper() and pos > 0 and f not in STOPWORDS_CAPS) or (
+                    f in self.ix.extraction.alias_index):
+                names.append(f)
+        return names
 
     def _is_covered(self, term: str) -> bool:
         stems = content_tokens(term)
@@ -278,7 +274,7 @@ class Answerer:
     def _ranked(self, question: str, intent: Intent) -> Answer:
         """Retrieve, score with the learned model, and show the best sentences or abstain."""
         kind = intent.kind
-        names, _topics, _content = self._terms(question)
+        names = self._names(question)
         synonyms = self.ix.synonyms  # an admin's, from seeds/curation.yaml
         curated = [syn for w in words(question) for syn in sorted(synonyms.get(fold(w), ()))]
         q = question_terms(" ".join([question, *curated]), self.ix.idf)
