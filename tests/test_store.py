@@ -302,3 +302,39 @@ def test_killed_mid_write_loses_no_committed_subscription(tmp_path: Path) -> Non
             await store.close()
 
     asyncio.run(check())
+
+
+async def test_record_questions_binds_as_the_core_insert(store: Store) -> None:
+    """The batched write goes to the driver as plain tuples: every column must land exactly as
+    SQLAlchemy's own insert writes it (times in any zone, with and without microseconds)."""
+    from datetime import timezone
+
+    from sqlalchemy import Text, cast
+
+    from bot.store.store import _QuestionInsert
+
+    assert _QuestionInsert.for_dialect(store.engine.dialect).sql is not None  # the fast path
+    times = [datetime(2024, 3, 4, 8, 30, 5, 123456, tzinfo=UTC),
+             datetime(2024, 3, 4, 10, 30, tzinfo=timezone(timedelta(hours=2))),
+             datetime(2024, 3, 4, 8, 30, 0, 7, tzinfo=timezone(timedelta(hours=-5)))]
+    asked = [AskedQuestion("slack", f"Who is  Kim {i}?", "who", i == 1, f"a{i}",
+                           None if i == 2 else "[1]", when) for i, when in enumerate(times)]
+    await store.record_questions(asked)
+    async with store.engine.begin() as conn:
+        await conn.execute(t.questions.insert(), [
+            {"platform": q.platform, "question": q.question, "normalized": f"who is kim {i}",
+             "intent": q.intent, "abstained": q.abstained, "answer_id": q.answer_id,
+             "citations_json": q.citations_json, "created_at": q.asked_at}
+            for i, q in enumerate(asked)])
+        c = t.questions.c
+        stored = (await conn.execute(
+            t.questions.select().with_only_columns(
+                c.platform, c.question, c.normalized, c.intent, c.abstained, c.answer_id,
+                c.citations_json, c.created_at, cast(c.created_at, Text).label("as_text"))
+            .order_by(c.id))).all()
+    assert stored[:3] == stored[3:]
+    assert [row.created_at for row in stored[:3]] == [when.astimezone(UTC) for when in times]
+    assert [row.abstained for row in stored[:3]] == [False, True, False]
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await store.record_questions([AskedQuestion("slack", "q", "who", False, None, None,
+                                                    datetime(2024, 3, 4, 8, 30))])
