@@ -206,12 +206,30 @@ def _logfmt_value(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False)  # quoted, newlines escaped: stays one line
 
 
+_RENDERED_MAX = 4096
+_rendered: dict[str, str] = {}
+"""Short text values as logfmt writes them: most fields repeat ("slack", "ask", "answered"),
+so each is matched and quoted once (cleared when full; safe to share between threads)."""
+
+
+def _logfmt_text(text: str) -> str:
+    out = _rendered.get(text)
+    if out is None:
+        out = text if text and _bare(text) else json.dumps(text, ensure_ascii=False)
+        if len(text) <= 64:
+            if len(_rendered) >= _RENDERED_MAX:
+                _rendered.clear()
+            _rendered[text] = out
+    return out
+
+
 class KeyValueFormatter(logging.Formatter):
     """`ts=... level=info logger=briefbot.commands msg=command platform=slack ...`"""
 
     def format(self, record: logging.LogRecord) -> str:
-        fields = _fields(record, self)
-        return " ".join(f"{key}={_logfmt_value(value)}" for key, value in fields.items())
+        return " ".join([f"{key}={_logfmt_text(value)}" if type(value) is str
+                         else f"{key}={_logfmt_value(value)}"
+                         for key, value in _fields(record, self).items()])
 
 
 class JsonFormatter(logging.Formatter):

@@ -133,6 +133,33 @@ def test_tokens_never_reach_the_output():
     assert len(output.splitlines()) == 7  # the traceback stays on its line
 
 
+def test_repeated_field_values_render_the_same_and_stay_redacted():
+    """logfmt keeps the rendering of short values it has seen: the same value prints the same,
+    quoted when it needs to be, and a secret registered later is still hidden in it."""
+    buffer = io.StringIO()
+    logger = logging.getLogger("briefbot.test.rendered")
+    handler = make_handler(json_mode=False, stream=buffer)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    late_secret = "late-secret-0a1b2c3d4e5f6a7b8c9d"
+    try:
+        for _ in range(2):
+            logger.info("line", extra={"plain": "answered", "spaced": "who is kim",
+                                       "empty": "", "later": f"key={late_secret}",
+                                       "long": "x y " * 40})
+        register_secret(late_secret)
+        logger.info("line", extra={"later": f"key={late_secret}"})
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    first, second, third = buffer.getvalue().splitlines()
+    assert first.split(" ", 1)[1] == second.split(" ", 1)[1]  # all but the timestamp
+    assert ' plain=answered spaced="who is kim" empty="" ' in first
+    assert f'later="key={late_secret}"' in first
+    assert late_secret not in third and f"later={json.dumps('key=' + REDACTED)}" in third
+
+
 def test_json_output_is_redacted_too():
     buffer = io.StringIO()
     logger = logging.getLogger("briefbot.test.redaction-json")
