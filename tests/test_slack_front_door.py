@@ -348,3 +348,40 @@ def test_response_url_origins():
     fake = response_url_origins("http://127.0.0.1:4567/api/")
     assert response_url_allowed("http://127.0.0.1:4567/response/r1", fake)
     assert not response_url_allowed("http://127.0.0.1:4568/response/r1", fake)
+
+
+def test_response_url_shortcut_agrees_with_the_full_parse():
+    """A URL spelled as an allowed origin's `scheme://host[:port]/` is accepted without parsing;
+    every other spelling is parsed, and both must always give the same answer."""
+    from bot.adapters.slack_edge import _origin
+
+    origins = response_url_origins("http://127.0.0.1:4567/api/")
+    ipv6 = response_url_origins("http://[::1]:4567/api/")
+    urls = ["https://hooks.slack.com/commands/T1/2/abc", "https://hooks.slack.com:443/x",
+            "https://hooks.slack.com/@evil.example/", "https://hooks.slack.com:443@evil.example/",
+            "https://hooks.slack.com.evil.example/x", "https://hooks.slack.com\t.evil.example/",
+            "http://hooks.slack.com/x", "https://hooks.slack.com:80/x", "HTTPS://Hooks.Slack.com/x",
+            " https://hooks.slack.com/x", "https://hooks.slack.com", "https://evil.example/https://hooks.slack.com/",
+            "http://127.0.0.1:4567/response/r1", "http://127.0.0.1/response", "http://127.0.0.1:45678/r",
+            "http://[::1]:4567/r", "http://[::1]:4568/r", ""]
+    for allowed in (origins, ipv6):
+        for url in urls:
+            assert response_url_allowed(url, allowed) == (_origin(url) in allowed), url
+    assert response_url_allowed("https://hooks.slack.com:443/x", origins)
+    assert response_url_allowed("http://[::1]:4567/r", ipv6)
+
+
+async def test_a_retried_delivery_is_acked_empty_and_runs_nothing(logs, http, fake):
+    """Slack's retry of a delivery it thinks failed: 200 with no body, no listener, no answer,
+    one INFO line; checked before the response_url, so even a foreign one gets the empty ack."""
+    for url in (fake.response_url(), FOREIGN[0]):
+        body = form(slash_payload("/ask", "who is Tertitskiy", response_url=url))
+        headers = {**sign(body.encode()), "X-Slack-Retry-Num": "1",
+                   "X-Slack-Retry-Reason": "http_timeout"}
+        answer = await send(http, body, headers)
+        assert answer.status == 200 and await answer.text() == ""
+    await settle(fake)
+    assert fake.responses == [] and errors(logs) == [] and at(logs, logging.WARNING) == []
+    ignored = [r for r in logs.records if r.getMessage() == "slack: ignoring retried delivery"]
+    assert [(r.retry_num, r.reason) for r in ignored] == [("1", "http_timeout")] * 2
+    assert not [r for r in logs.records if r.getMessage() == "command"]

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -24,8 +24,6 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -214,21 +212,6 @@ def explain_api_error(code: str) -> str:
     if code == "ratelimited":
         return "Slack is rate-limiting briefbot right now; please try again in a minute."
     return f"Slack refused the post ({code}); please try again later."
-
-
-class SkipRetries(AsyncMiddleware):
-    """Slack retries a delivery it thinks failed (X-Slack-Retry-Num); the first one already
-    answered, so a retry is acked empty and never runs a listener (no second post)."""
-
-    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
-                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        retry = req.headers.get("x-slack-retry-num")
-        if retry:
-            reason = req.headers.get("x-slack-retry-reason", ["-"])[0]
-            log.info("slack: ignoring retried delivery",
-                     extra={"retry_num": retry[0], "reason": reason})
-            return BoltResponse(status=200, body="")
-        return await next()
 
 
 # --- the ack of an answer, rendered once -----------------------------------------------------
@@ -465,7 +448,6 @@ class SlackAdapter:
         return cls(ctx, **slack_settings(ctx.settings))
 
     def _register(self) -> None:
-        self.app.middleware(SkipRetries())
         self.app.middleware(FrontDoor(
             self.edge, commands=COMMANDS, response_origins=self.response_origins,
             actions=(SHARE_ACTION, VOTE_UP_ACTION, VOTE_DOWN_ACTION)))

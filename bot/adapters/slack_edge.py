@@ -6,7 +6,8 @@ bytes, and only then decodes and parses the body (as bolt will). Anything that f
 400 or 401 and at most one short WARNING line (reason, size, remote address), rate-limited;
 the body itself never reaches a log. A client that hangs up mid-upload is nobody's error.
 
-`FrontDoor` is a bolt middleware for signed requests: a `response_url` that is not Slack's
+`FrontDoor` is a bolt middleware for signed requests: a retried delivery is acked empty, a
+`response_url` that is not Slack's
 (or the fake's, in tests) is refused, and slash commands or buttons that are not ours get a
 200 instead of bolt's 404 (which Slack shows users as `dispatch_failed`).
 """
@@ -92,8 +93,32 @@ def response_url_origins(api_url: str) -> frozenset[tuple[str, str, int]]:
     return frozenset({SLACK_HOOKS, *([api] if api else [])})
 
 
+def _url_prefixes(origins: Collection[tuple[str, str, int]]) -> tuple[str, ...]:
+    """`scheme://host[:port]/` for each origin: a URL starting with one of them is from that
+    origin (urlsplit ends the host at the first '/'), without parsing it."""
+    prefixes = []
+    for scheme, host, port in origins:
+        if not re.fullmatch(r"[a-z0-9.-]+", host) or not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+            continue  # an IPv6 literal or anything odd: the full parse decides
+        prefixes.append(f"{scheme}://{host}:{port}/")
+        if _DEFAULT_PORTS.get(scheme) == port:
+            prefixes.append(f"{scheme}://{host}/")
+    return tuple(prefixes)
+
+
+_prefixes_of: dict[frozenset[tuple[str, str, int]], tuple[str, ...]] = {}
+
+
 def response_url_allowed(url: Any, origins: Collection[tuple[str, str, int]]) -> bool:
-    return isinstance(url, str) and _origin(url) in origins
+    if not isinstance(url, str):
+        return False
+    if isinstance(origins, frozenset):  # the usual URL is Slack's, in its usual spelling
+        prefixes = _prefixes_of.get(origins)
+        if prefixes is None:
+            prefixes = _prefixes_of[origins] = _url_prefixes(origins)
+        if url.startswith(prefixes):
+            return True
+    return _origin(url) in origins
 
 
 def url_host(url: Any) -> str:
@@ -200,7 +225,13 @@ def unknown_command(name: str) -> UserError:
 
 
 class FrontDoor(AsyncMiddleware):
-    """Signed requests that no listener of ours should run get a clear answer here."""
+    """Signed requests that no listener of ours should run get a clear answer here.
+
+    First, retries: Slack retries a delivery it thinks failed (X-Slack-Retry-Num); the first
+    one already answered, so a retry is acked empty and never runs a listener (no second
+    post). One middleware does both checks: each bolt middleware is a call and an await on
+    every request.
+    """
 
     def __init__(self, edge: SlackEdge, *, commands: Collection[str],
                  actions: Collection[str], response_origins: Collection[tuple[str, str, int]]
@@ -212,6 +243,12 @@ class FrontDoor(AsyncMiddleware):
 
     async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
                             next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        retry = req.headers.get("x-slack-retry-num")
+        if retry:
+            reason = req.headers.get("x-slack-retry-reason", ["-"])[0]
+            log.info("slack: ignoring retried delivery",
+                     extra={"retry_num": retry[0], "reason": reason})
+            return BoltResponse(status=200, body="")
         body = req.body
         url = req.context.response_url
         if url is not None and not response_url_allowed(url, self.origins):
