@@ -7,6 +7,7 @@ a write, so any number of replicas sharing a PostgreSQL database can race on it 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -39,6 +40,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and the same questions come back batch after batch
 def normalize_question(text: str) -> str:
     """Group key for /gaps: case, spacing and trailing punctuation don't make a new question."""
     return re.sub(r"\s+", " ", text).strip().strip("?!. ").lower()
