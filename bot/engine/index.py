@@ -38,7 +38,6 @@ class KnowledgeIndex:
     ranker: bm25s.BM25
     df: Counter[str]
     answerable: np.ndarray
-    sentence_kinds: list[set[str]]
     synonyms: dict[str, set[str]]
     section_heading: np.ndarray
     texts: list[str]
@@ -286,10 +285,6 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
         df.update(set(toks))
     ranker = bm25s.BM25()
     ranker.index([t or [_EMPTY] for t in tokens], show_progress=False)
-    kinds: list[set[str]] = [set() for _ in sentences]
-    for ent in extraction.entities.values():
-        for i in ent.mentions:
-            kinds[i].add(ent.kind)
     synonyms = {fold(k): {fold(v) for v in vs} for k, vs in curation.synonyms.items()}
     for k, vs in list(synonyms.items()):
         for v in vs:
@@ -303,12 +298,13 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
             elif para.kind == "body":
                 section_heading[para.sentences] = heading
     layout = _layout(documents, len(sentences))
+    texts = [s.text for s in sentences]
     word_vectors = load_word_vectors()
-    sentence_vecs, sentence_word_ids = sentence_vectors(word_vectors, [s.text for s in sentences])
+    sentence_vecs, sentence_word_ids = sentence_vectors(word_vectors, texts)
     index = KnowledgeIndex(documents=documents, sentences=sentences, extraction=extraction,
                            curation=curation, tokens=tokens, ranker=ranker, df=df,
-                           answerable=answerable, sentence_kinds=kinds, synonyms=synonyms,
-                           section_heading=section_heading, texts=[s.text for s in sentences],
+                           answerable=answerable, synonyms=synonyms,
+                           section_heading=section_heading, texts=texts,
                            word_vectors=word_vectors, sentence_vectors=sentence_vecs,
                            sentence_word_ids=sentence_word_ids, **layout)
     index.build_seconds = time.perf_counter() - started
