@@ -6,6 +6,7 @@ start-up with one line naming the variable (see `load_settings`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +27,9 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
 
 
+_PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
@@ -44,6 +48,9 @@ class Settings(BaseSettings):
     )
     feed_interval_minutes: int = Field(
         default=30, ge=1, le=7 * 24 * 60, validation_alias="BRIEFBOT_FEED_INTERVAL_MINUTES"
+    )
+    platforms: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="BRIEFBOT_PLATFORMS"
     )
     host: str = Field(default="0.0.0.0", validation_alias="BRIEFBOT_HOST")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="BRIEFBOT_PORT")
@@ -73,10 +80,22 @@ class Settings(BaseSettings):
             items = [item.strip() for item in value.split(",") if item.strip()]
             for item in items:
                 platform, _, user = item.partition(":")
-                if platform not in {"slack", "discord"} or not user:
+                if not _PLATFORM_NAME.fullmatch(platform) or not user:
                     raise ValueError(
                         f"entries must look like slack:U123 or discord:456, got {item!r}"
                     )
+            return items
+        return value
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _split_platforms(cls, value: object) -> object:
+        if isinstance(value, str):
+            items = [item.strip().lower() for item in value.split(",") if item.strip()]
+            for item in items:
+                if not _PLATFORM_NAME.fullmatch(item):
+                    raise ValueError(f"entries are platform names like slack or discord, "
+                                     f"got {item!r}")
             return items
         return value
 

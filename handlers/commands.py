@@ -20,7 +20,7 @@ def _cleaned(text: str) -> str:
     return clean_question(text)
 
 
-def _clean_question(text: str, what: str = "question") -> str:
+def checked_question(text: str, what: str = "question") -> str:
     question = _cleaned(text) if len(text) <= 2 * MAX_QUESTION_CHARS else clean_question(text)
     if len(question) > MAX_QUESTION_CHARS:
         raise UserFacingError(
@@ -32,7 +32,7 @@ def _clean_question(text: str, what: str = "question") -> str:
 
 async def ask(req: CommandRequest, ctx: AppContext) -> Result:
     """Answer a free-form question from the seeds, or show usage for an empty one."""
-    question = _clean_question(req.text)
+    question = checked_question(req.text)
     if not question or question.lower() in {"help", "?", "-h", "--help"}:
         return usage_notice()
     engine: AnswerEngine = ctx.index.current
@@ -43,7 +43,7 @@ async def ask(req: CommandRequest, ctx: AppContext) -> Result:
 
 async def who(req: CommandRequest, ctx: AppContext) -> Result:
     """A person's card: `/who Tertitskiy` is `/ask who is Tertitskiy`."""
-    name = _clean_question(req.text, "name")
+    name = checked_question(req.text, "name")
     if not name or name.lower() == "help":
         return Notice(
             title="Usage: /who <name>",

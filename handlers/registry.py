@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
-from handlers import add, briefing, commands, feedback, reload, share
+from handlers import add, briefing, commands, conversation, feedback, reload, share
 from handlers.context import AppContext
+from handlers.conversation import MessageRequest
 from handlers.errors import APOLOGY
 from handlers.intake import ShuttingDownError, intake_of
 from handlers.requests import CommandRequest
@@ -28,6 +29,7 @@ HANDLERS: dict[str, Handler] = {
     "add": add.add,
     "vote": feedback.vote,
     "gaps": feedback.gaps,
+    "message": feedback.recorded(conversation.message),  # chat: mentions, DMs, threads
 }
 
 
@@ -99,3 +101,16 @@ _after_hooks: list[AfterHook] = []
 def add_after_hook(hook: AfterHook) -> None:
     """Observe every command (metrics, gap recording) without touching the handlers."""
     _after_hooks.append(hook)
+
+
+async def converse(req: MessageRequest, ctx: AppContext) -> Result | None:
+    """The reply to post for a chat message, or None if it was answered already.
+
+    Claimed first (one statement in the store), so two replicas given the same event, or a
+    platform redelivering it, produce one reply.
+    """
+    if not await ctx.conversations.claim(req.message_key):
+        log.info("message already answered",
+                 extra={"platform": req.platform, "request_id": req.request_id})
+        return None
+    return await dispatch(req, ctx)

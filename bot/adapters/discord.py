@@ -37,7 +37,7 @@ from rapidfuzz import fuzz, process, utils
 from bot.adapters.discord_render import NO_MENTIONS, render_embeds, render_messages
 from bot.errors import UserFacingError
 from bot.models import Answer, Briefing, Notice, Result, UserError
-from bot.serve import DeliveryError
+from bot.platform import DeliveryError, Platform
 from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
 from handlers.errors import APOLOGY
@@ -646,3 +646,19 @@ def _gateway_ended(task: asyncio.Task[None]) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         if (exc := task.exception()) is not None:
             log.error("the Discord gateway connection ended: %s", exc, exc_info=exc)
+
+
+PLATFORM = Platform(
+    name="discord",
+    check_settings=discord_token,
+    create=DiscordAdapter.from_settings,
+    configured=lambda settings: settings.discord_token is not None,
+)
+
+
+PLATFORM = Platform(
+    name="discord",
+    check_settings=discord_token,
+    create=DiscordAdapter.from_settings,
+    configured=lambda settings: settings.discord_token is not None,
+)

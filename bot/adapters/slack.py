@@ -48,7 +48,7 @@ from bot.adapters.slack_render import (
 )
 from bot.ids import new_id
 from bot.models import Answer, Briefing, Notice, Result, UserError
-from bot.serve import DeliveryError
+from bot.platform import DeliveryError, Platform
 from bot.settings import Settings, SettingsError
 from handlers.context import AppContext
 from handlers.registry import dispatch
@@ -736,3 +736,11 @@ class SlackAdapter:
         if response.status_code != 200:
             log.warning("slack: response_url refused",
                         extra={"status": response.status_code, "body": response.body[:200]})
+
+
+PLATFORM = Platform(
+    name="slack",
+    check_settings=slack_settings,
+    create=SlackAdapter.from_settings,
+    configured=lambda settings: settings.slack_bot_token is not None,
+)

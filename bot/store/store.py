@@ -31,6 +31,9 @@ DEFAULT_LEASE = timedelta(minutes=2)
 SHORT_LIVED_CLAIM = "interaction:"
 """Claims with this prefix (a platform's interaction ids) only guard against replicas racing
 on the same delivery, which is over in seconds: they are purged after a day, not 90."""
+MESSAGE_CLAIM = "message:"
+"""Claims on chat messages (one reply per message across replicas and redeliveries): a
+platform redelivers within minutes, so these too are purged after a day."""
 SHORT_LIVED_FOR = timedelta(days=1)
 
 Clock = Callable[[], datetime]
@@ -520,9 +523,30 @@ class Store:
                 delete(t.claims).where(c.claimed_at < cutoff),
                 delete(t.claims).where(c.key.startswith(SHORT_LIVED_CLAIM),
                                        c.claimed_at < now - SHORT_LIVED_FOR),
+                delete(t.claims).where(c.key.startswith(MESSAGE_CLAIM),
+                                       c.claimed_at < now - SHORT_LIVED_FOR),
+                delete(t.conversations).where(t.conversations.c.expires_at < now),
             ):
                 removed += (await conn.execute(stmt)).rowcount
         return removed
+
+    # -- conversations (issue 13) -------------------------------------------------------
+
+    async def get_conversation(self, key: str) -> str | None:
+        """The context JSON kept for a chat thread or DM, unless it expired."""
+        c = t.conversations.c
+        stmt = select(c.context_json).where(c.key == key, c.expires_at > self.clock())
+        row = await self._first(stmt)
+        return None if row is None else str(row[0])
+
+    async def put_conversation(self, key: str, context_json: str, *, ttl: timedelta) -> None:
+        """Keep (or replace) a conversation's context for `ttl` from now."""
+        now = self.clock()
+        values = {"context_json": context_json, "updated_at": now, "expires_at": now + ttl}
+        ins = self._insert(t.conversations).values(key=key, **values)
+        stmt = ins.on_conflict_do_update(index_elements=[t.conversations.c.key], set_=values)
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
 
     # -- index versions (issue 6) -------------------------------------------------------
 

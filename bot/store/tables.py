@@ -153,3 +153,15 @@ feed_items = Table(
     Column("error", Text),
     Index("ix_feed_items_feed_url", "feed_url"),
 )
+
+# Chat conversations (issue 13): the context of one thread or DM, small and expiring, so a
+# follow-up ("what did he say?") reads the same context on whichever replica it reaches.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("context_json", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_conversations_expires_at", "expires_at"),
+)
