@@ -13,10 +13,10 @@ import re
 from rapidfuzz import fuzz, process
 
 from bot.engine.compose import Line, abstain, compose
+from bot.engine.corpus import Corpus
 from bot.engine.decide import decide
 from bot.engine.extract import Entity, is_role_word
 from bot.engine.features import question_terms
-from bot.engine.index import KnowledgeIndex
 from bot.engine.intents import Intent, classify
 from bot.engine.lexicon import GENERIC_QUESTION_TERMS, QUESTION_WORDS, STOPWORDS_CAPS
 from bot.engine.markup import clean_question
@@ -40,7 +40,7 @@ def _as_typed(question: str, folded: str) -> str:
 
 
 class Answerer:
-    def __init__(self, index: KnowledgeIndex) -> None:
+    def __init__(self, index: Corpus) -> None:
         self.ix = index
 
     # -- entry point ----------------------------------------------------------------------

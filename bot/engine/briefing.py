@@ -21,9 +21,9 @@ from bot.engine.text import fold, truncate, words
 from bot.models import Briefing, BriefingSection, Citation
 
 if TYPE_CHECKING:
+    from bot.engine.corpus import Corpus
     from bot.engine.documents import Paragraph
     from bot.engine.extract import Entity
-    from bot.engine.index import KnowledgeIndex
 
 MAX_ARTICLES = 5
 MAX_PEOPLE = 4
@@ -45,7 +45,7 @@ def is_question(text: str) -> bool:
     return text.rstrip(_CLOSERS).endswith("?")
 
 
-def compose_briefing(ix: KnowledgeIndex, since: datetime | None = None,
+def compose_briefing(ix: Corpus, since: datetime | None = None,
                      known_docs: set[str] | None = None,
                      known_people: set[str] | None = None) -> Briefing:
     citations: list[Citation] = []
@@ -97,14 +97,14 @@ def _render(sections: list[BriefingSection]) -> str:
     return "".join(out)
 
 
-def _candidates(ix: KnowledgeIndex, doc: int, paragraphs: list[Paragraph]) -> list[int]:
+def _candidates(ix: Corpus, doc: int, paragraphs: list[Paragraph]) -> list[int]:
     """The article's body sentences that may be shown, in reading order."""
     return [i for p in paragraphs if p.kind == "body" for i in p.sentences
             if ix.answerable[i] and ix.sentences[i].kind == "body"
             and ix.sentences[i].doc == doc and len(ix.tokens[i]) >= MIN_TOKENS]
 
 
-def _line_text(ix: KnowledgeIndex, i: int) -> str:
+def _line_text(ix: Corpus, i: int) -> str:
     """The sentence verbatim, marked as a question only when it is one, and followed by its
     speaker when it is a direct quote that does not name them."""
     text = ix.sentences[i].text
@@ -118,7 +118,7 @@ def _line_text(ix: KnowledgeIndex, i: int) -> str:
     return text
 
 
-def _who_line(ix: KnowledgeIndex, doc: int, cite: Callable[[int], str],
+def _who_line(ix: Corpus, doc: int, cite: Callable[[int], str],
               budget: int) -> str | None:
     """The people the article involves who have a role, most mentioned first, each with the
     role cited to the sentence it was read from, preferring one of this article that states it
@@ -146,7 +146,7 @@ def _who_line(ix: KnowledgeIndex, doc: int, cite: Callable[[int], str],
     return "Who: " + "; ".join(parts) if parts else None
 
 
-def _tail_sections(ix: KnowledgeIndex, since: datetime | None, known_docs: set[str] | None,
+def _tail_sections(ix: Corpus, since: datetime | None, known_docs: set[str] | None,
                    known_people: set[str] | None) -> list[BriefingSection]:
     sections: list[BriefingSection] = []
     if since is not None or known_docs is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bot.models import MAX_ANSWER_CHARS, Answer, Citation
 
 if TYPE_CHECKING:
-    from bot.engine.index import KnowledgeIndex
+    from bot.engine.corpus import Corpus
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Line:
     suffix: str = ""
 
 
-def compose(ix: KnowledgeIndex, question: str, intent: str, lines: list[Line],
+def compose(ix: Corpus, question: str, intent: str, lines: list[Line],
             head: str | None = None, title: str | None = None, max_lines: int = 6,
             confidence: float | None = None) -> Answer | None:
     """The answer, or None when no line fits and there is no heading to show."""

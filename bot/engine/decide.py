@@ -16,7 +16,7 @@ from bot.engine.retrieval import Candidates, retrieve
 from bot.engine.scorer import Scorer
 
 if TYPE_CHECKING:
-    from bot.engine.index import KnowledgeIndex
+    from bot.engine.corpus import Corpus
 
 LINE_OVERHEAD = 8
 """Characters a shown sentence costs beyond its text: bullet, citation marker, newline."""
@@ -56,7 +56,7 @@ def select(probabilities: np.ndarray, lengths: list[int], show_ratio: float,
     return picked
 
 
-def decide(ix: KnowledgeIndex, q: QuestionTerms, scorer: Scorer,
+def decide(ix: Corpus, q: QuestionTerms, scorer: Scorer,
            allowed: np.ndarray | None = None) -> Decision:
     cands = retrieve(ix, q, allowed)
     if not len(cands):

@@ -1,8 +1,8 @@
 """The one interface handlers use to reach an answer engine.
 
-Handlers ask and brief through `AnswerEngine`; `KnowledgeIndex` (BM25 retrieval, the learned
-scorer, extracted people) is the engine shipped today, and another engine can be plugged in
-behind the same methods without a change to any handler.
+Handlers ask and brief through `AnswerEngine`; `KnowledgeIndex` in `bot.engine.engine` (BM25
+retrieval, the learned scorer, extracted people) is the engine shipped today, and another engine
+can be plugged in behind the same methods without a change to any handler.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from bot.engine.features import QuestionTerms, rank_features
 from bot.engine.vectors import DenseQuery, dense_query, soft_covers
 
 if TYPE_CHECKING:
-    from bot.engine.index import KnowledgeIndex
+    from bot.engine.corpus import Corpus
 
 CANDIDATES = 30
 """Sentences scored per question: on the shared SQuAD articles BM25's top 30 holds the
@@ -40,7 +40,7 @@ class Candidates:
         return len(self.indices)
 
 
-def retrieve(ix: KnowledgeIndex, q: QuestionTerms, allowed: np.ndarray | None = None,
+def retrieve(ix: Corpus, q: QuestionTerms, allowed: np.ndarray | None = None,
              k: int = CANDIDATES) -> Candidates:
     """Top-k answerable sentences by BM25 (optionally only where `allowed`), with features."""
     unknown = sum(w for s, w in zip(q.stems, q.weights, strict=True) if s not in ix.df)
@@ -68,7 +68,7 @@ def retrieve(ix: KnowledgeIndex, q: QuestionTerms, allowed: np.ndarray | None = 
 
 @dataclass(frozen=True)
 class _Dense:
-    ix: KnowledgeIndex
+    ix: Corpus
     q: DenseQuery
 
     def cosines(self, candidates: np.ndarray) -> np.ndarray:
@@ -79,7 +79,7 @@ class _Dense:
                            [self.ix.sentence_word_ids[i] for i in candidates])
 
 
-def _paragraph_max(ix: KnowledgeIndex, bm25: np.ndarray) -> np.ndarray:
+def _paragraph_max(ix: Corpus, bm25: np.ndarray) -> np.ndarray:
     """Per sentence: the best BM25 score in its paragraph or in its section heading."""
     starts = ix.paragraph_starts
     per_para = np.maximum.reduceat(bm25, starts) if len(starts) else bm25

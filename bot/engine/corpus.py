@@ -1,0 +1,268 @@
+"""The built corpus: documents, sentences, entities and a BM25 ranker over sentences.
+
+Data and lookups only. Answering lives in `bot.engine.engine`, which imports this module
+(as do answer, briefing, decide...); this module imports none of them, so the engine's
+modules form no import cycle (`tests/test_engine_imports.py` checks it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from bot.engine.curation import Curation, load_curation
+from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
+from bot.engine.extract import Entity, Extraction, extract
+from bot.engine.text import content_tokens, fold
+from bot.engine.vectors import WordVectors, load_word_vectors, sentence_vectors
+
+ANSWERABLE = frozenset({"body"})
+_EMPTY = "\u2400"
+
+
+@dataclass
+class Corpus:
+    documents: list[Document]
+    sentences: list[Sentence]
+    extraction: Extraction
+    curation: Curation
+    tokens: list[list[str]]
+    ranker: bm25s.BM25
+    df: Counter[str]
+    answerable: np.ndarray
+    synonyms: dict[str, set[str]]
+    section_heading: np.ndarray
+    texts: list[str]
+    para_start: np.ndarray
+    """Per sentence: index of the first sentence of its paragraph."""
+    para_end: np.ndarray
+    """Per sentence: one past the last sentence of its paragraph."""
+    paragraph_starts: np.ndarray
+    """First sentence of each paragraph, in order (for per-paragraph reductions)."""
+    paragraph_of: np.ndarray
+    """Per sentence: the ordinal of its paragraph in `paragraph_starts`."""
+    doc_position: np.ndarray
+    """Per sentence: 1 at the start of its document, falling towards 0 at its end."""
+    word_vectors: WordVectors
+    sentence_vectors: np.ndarray
+    """Per sentence: the unit mean of its words' vectors (zeros when none is known)."""
+    sentence_word_ids: list[list[int]]
+    """Per sentence: the word-vector rows of its content words."""
+    build_seconds: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    # -- lookups ------------------------------------------------------------------------
+    @cached_property
+    def person_aliases(self) -> dict[str, str]:
+        """Folded alias → person key, for fuzzy name lookup (built once per index)."""
+        return {fold(a): p.key for p in self.people() for a in p.aliases}
+
+    @cached_property
+    def first_names(self) -> dict[str, str]:
+        return {fold(p.name.split()[0]): p.key for p in self.people() if len(p.name.split()) > 1}
+
+    @cached_property
+    def all_aliases(self) -> list[str]:
+        return sorted({fold(a) for e in self.entities.values() for a in e.aliases})
+
+    @cached_property
+    def attributed(self) -> np.ndarray:
+        """Per sentence: does the text attribute it to someone (a quote, 'according to')?"""
+        mask = np.zeros(len(self.sentences), dtype=bool)
+        mask[list(self.extraction.attributions)] = True
+        return mask
+
+    @cached_property
+    def sentence_at(self) -> dict[str, int]:
+        """Sentence id (as cited in `Citation.sentence_ids`) → its index."""
+        return {s.id: s.idx for s in self.sentences}
+
+    @property
+    def entities(self) -> dict[str, Entity]:
+        return self.extraction.entities
+
+    def people(self) -> list[Entity]:
+        return self._people
+
+    @cached_property
+    def _people(self) -> list[Entity]:
+        return [e for e in self.entities.values() if e.kind == "person"]
+
+    def people_names(self) -> list[str]:
+        """People by how often they are mentioned: autocomplete and suggestions."""
+        return self._people_names
+
+    @cached_property
+    def _people_names(self) -> list[str]:
+        return [e.name for e in sorted(self.people(), key=lambda e: (-len(e.mentions), e.name))]
+
+    def idf(self, term: str) -> float:
+        n = len(self.sentences)
+        return math.log((n + 1) / (self.df.get(term, 0) + 0.5))
+
+    def covered(self, term_stem: str) -> bool:
+        return term_stem in self.df
+
+    def expand(self, folded_word: str) -> set[str]:
+        """Stems of the curated and general synonyms of a question word."""
+        out: set[str] = set()
+        for syn in self.synonyms.get(folded_word, set()):
+            out.update(content_tokens(syn))
+        return out
+
+    def scores(self, query_stems: list[str]) -> np.ndarray:
+        known = [t for t in query_stems if t in self.df]
+        if not known:
+            return np.zeros(len(self.sentences), dtype=np.float32)
+        return np.asarray(self.ranker.get_scores(known), dtype=np.float32)
+
+    def digest(self) -> dict[str, str]:
+        return {d.id: d.digest for d in self.documents}
+
+    # -- for curators -------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        return {
+            "documents": [{"id": d.id, "title": d.title, "authors": d.authors, "url": d.url,
+                           "date": d.date, "paragraphs": len(d.paragraphs)}
+                          for d in self.documents],
+            "people": [{"name": e.name, "role": e.role, "aliases": sorted(e.aliases),
+                        "descriptions": sorted(e.descriptions), "mentions": len(e.mentions),
+                        "quotes": [self.sentences[i].text for i in e.quotes],
+                        "outlets": sorted(e.outlets)}
+                       for e in sorted(self.people(), key=lambda e: -len(e.mentions))],
+            "organisations": sorted(e.name for e in self.entities.values() if e.kind == "org"),
+            "places": sorted(e.name for e in self.entities.values() if e.kind == "place"),
+            "outlets": sorted(self.extraction.outlets),
+            "sentences": len(self.sentences),
+            "build_seconds": round(self.build_seconds, 3),
+        }
+
+    def describe(self) -> str:
+        s = self.summary()
+        lines = [f"{len(s['documents'])} document(s), {s['sentences']} sentences, "
+                 f"built in {s['build_seconds']} s", ""]
+        lines += [f"  {d['id']}: {d['title']} (by {', '.join(d['authors']) or 'unknown'}, "
+                  f"{d['paragraphs']} paragraphs)" for d in s["documents"]]
+        lines += ["", "People:"]
+        for p in s["people"]:
+            lines.append(f"  {p['name']} — {p['role'] or 'no role found'}")
+            lines.append(f"      aliases: {', '.join(p['aliases'])}")
+            if p["outlets"]:
+                lines.append(f"      talked to: {', '.join(p['outlets'])}")
+            for q in p["quotes"]:
+                lines.append(f"      quote: {q}")
+        lines += ["", "Organisations: " + ", ".join(s["organisations"]),
+                  "Places: " + ", ".join(s["places"]),
+                  "Outlets: " + ", ".join(s["outlets"])]
+        return "\n".join(lines)
+
+
+def _layout(documents: list[Document], n: int) -> dict[str, np.ndarray]:
+    """Paragraph bounds and document position of every sentence, as arrays."""
+    para_start = np.zeros(n, dtype=np.int64)
+    para_end = np.zeros(n, dtype=np.int64)
+    doc_position = np.zeros(n, dtype=np.float64)
+    starts: list[int] = []
+    for doc in documents:
+        ids = [i for p in doc.paragraphs for i in p.sentences]
+        for k, i in enumerate(ids):
+            doc_position[i] = 1.0 - k / max(1, len(ids))
+        for p in doc.paragraphs:
+            if p.sentences:
+                para_start[p.sentences] = p.sentences[0]
+                para_end[p.sentences] = p.sentences[-1] + 1
+                starts.append(p.sentences[0])
+    paragraph_starts = np.asarray(sorted(starts), dtype=np.int64)
+    paragraph_of = np.searchsorted(paragraph_starts, np.arange(n), side="right") - 1
+    return {"para_start": para_start, "para_end": para_end, "paragraph_starts": paragraph_starts,
+            "paragraph_of": np.maximum(paragraph_of, 0), "doc_position": doc_position}
+
+
+def _apply_curation(curation: Curation, extraction: Extraction, sentences: list[Sentence],
+                    answerable: np.ndarray) -> None:
+    for fix in curation.entities:
+        key = extraction.alias_index.get(fold(fix.name)) or f"{fix.kind}:{fold(fix.name)}"
+        ent = extraction.entities.get(key)
+        if ent is None:
+            ent = Entity(key=key, name=fix.name, kind=fix.kind, aliases={fix.name})
+            extraction.entities[key] = ent
+            needles = [fold(a) for a in {fix.name, *fix.aliases}]
+            ent.mentions = [s.idx for s in sentences if any(n in fold(s.text) for n in needles)]
+        if fix.role:
+            ent.role, ent.role_sentence = fix.role, None
+        if fix.description:
+            ent.note = fix.description
+        for alias in {fix.name, *fix.aliases}:
+            ent.aliases.add(alias)
+            extraction.alias_index[fold(alias)] = key
+    hidden = {h.strip() for h in curation.hide}
+    for s in sentences:
+        if s.id in hidden or s.text.strip() in hidden:
+            answerable[s.idx] = False
+
+
+def build_corpus(seeds_dir: Path | str) -> Corpus:
+    """Read every seed, extract, and index. Raises SeedError naming the file on bad input."""
+    started = time.perf_counter()
+    seeds_dir = Path(seeds_dir)
+    files = seed_files(seeds_dir)
+    curation = load_curation(seeds_dir)
+    documents: list[Document] = []
+    sentences: list[Sentence] = []
+    for path in files:
+        text = read_seed_text(path)
+        doc, sents = parse_document(path, len(documents), len(sentences), text)
+        doc.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        documents.append(doc)
+        sentences.extend(sents)
+    return index_documents(documents, sentences, curation, started)
+
+
+def index_documents(documents: list[Document], sentences: list[Sentence], curation: Curation,
+                    started: float | None = None) -> Corpus:
+    started = started if started is not None else time.perf_counter()
+    extraction = extract(documents, sentences)
+    answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
+    _apply_curation(curation, extraction, sentences, answerable)
+    tokens = [content_tokens(s.text) for s in sentences]
+    df: Counter[str] = Counter()
+    for toks in tokens:
+        df.update(set(toks))
+    ranker = bm25s.BM25()
+    ranker.index([t or [_EMPTY] for t in tokens], show_progress=False)
+    synonyms = {fold(k): {fold(v) for v in vs} for k, vs in curation.synonyms.items()}
+    for k, vs in list(synonyms.items()):
+        for v in vs:
+            synonyms.setdefault(v, set()).add(k)
+    section_heading = np.full(len(sentences), -1, dtype=np.int64)
+    for doc in documents:
+        heading = -1
+        for para in doc.paragraphs:
+            if para.kind == "heading" and para.sentences:
+                heading = para.sentences[0]
+            elif para.kind == "body":
+                section_heading[para.sentences] = heading
+    layout = _layout(documents, len(sentences))
+    texts = [s.text for s in sentences]
+    word_vectors = load_word_vectors()
+    sentence_vecs, sentence_word_ids = sentence_vectors(word_vectors, texts)
+    corpus = Corpus(documents=documents, sentences=sentences, extraction=extraction,
+                    curation=curation, tokens=tokens, ranker=ranker, df=df,
+                    answerable=answerable, synonyms=synonyms,
+                    section_heading=section_heading, texts=texts,
+                    word_vectors=word_vectors, sentence_vectors=sentence_vecs,
+                    sentence_word_ids=sentence_word_ids, **layout)
+    corpus.build_seconds = time.perf_counter() - started
+    return corpus
+
+
+__all__ = ["Corpus", "build_corpus", "index_documents"]
