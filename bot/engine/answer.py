@@ -9,18 +9,20 @@ sentences must hold the kind of answer asked for (a place for where, a time for 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.engine.compose import Line, abstain, compose
+from bot.engine.compose import Line, abstain, all_said, compose
 from bot.engine.corpus import Corpus
-from bot.engine.decide import decide
+from bot.engine.decide import Decision, decide, decide_more
 from bot.engine.extract import Entity, is_role_word
-from bot.engine.features import question_terms
+from bot.engine.features import QuestionTerms, question_terms
 from bot.engine.intents import Intent, classify
 from bot.engine.lexicon import GENERIC_QUESTION_TERMS, QUESTION_WORDS, STOPWORDS_CAPS
 from bot.engine.markup import clean_question
-from bot.engine.scorer import load_scorer
+from bot.engine.scorer import Scorer, load_scorer
 from bot.engine.summarize import summarize
 from bot.engine.text import STOPWORDS, content_tokens, fold, words
 from bot.models import Answer
@@ -40,8 +42,15 @@ def _as_typed(question: str, folded: str) -> str:
 
 
 class Answerer:
-    def __init__(self, index: Corpus) -> None:
+    """Answers one question; with `shown` (sentence ids of earlier answers to it), answers the
+    follow-up "tell me more": the same path, its next-best sentences not among `shown`, or
+    `all_said` when nothing relevant is left."""
+
+    def __init__(self, index: Corpus, shown: Collection[str] | None = None) -> None:
         self.ix = index
+        self.more = shown is not None
+        at = index.sentence_at
+        self.shown = frozenset(at[i] for i in shown or () if i in at)
 
     # -- entry point ----------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
@@ -84,8 +93,8 @@ class Answerer:
                     if self.ix.answerable[i]]
             if not body:
                 continue
-            picks = summarize([self.ix.tokens[i] for i in body], k=3 if len(
-                self.ix.documents) == 1 else 2)
+            k = (3 if len(self.ix.documents) == 1 else 2) + sum(i in self.shown for i in body)
+            picks = summarize([self.ix.tokens[i] for i in body], k=min(k, len(body)))
             lines += [Line(body[k], self.ix.texts[body[k]]) for k in picks]
         if not lines:
             return self._abstain(question, "summary", "The articles have no text to summarise.")
@@ -96,17 +105,25 @@ class Answerer:
         """The people the articles name with a role, most mentioned first."""
         people = [p for p in sorted(self.ix.people(), key=lambda e: (-len(e.mentions), e.name))
                   if p.role and p.role != "author"]
+        if self.more:  # the next people: those whose line was not shown yet
+            people = [p for p in people if self._role_line(p) not in self.shown]
+            if not people:
+                return all_said(question, "who", "the people involved")
         lines: list[Line] = []
         for p in people[:6]:
-            i = p.role_sentence if p.role_sentence is not None else (
-                p.mentions[0] if p.mentions else None)
+            i = self._role_line(p)
             if i is not None and self.ix.answerable[i]:
                 lines.append(Line(i, self.ix.texts[i]))
         if not lines:
             return self._abstain(question, "who", "The articles name nobody with a role.")
-        head = "People in the articles: " + "; ".join(
-            f"{p.name} ({p.role})" for p in people[:6])
+        head = ("More people in the articles: " if self.more else "People in the articles: ") \
+            + "; ".join(f"{p.name} ({p.role})" for p in people[:6])
         return self._compose(question, "who", lines, head=head, title="People")
+
+    @staticmethod
+    def _role_line(p: Entity) -> int | None:
+        return p.role_sentence if p.role_sentence is not None else (
+            p.mentions[0] if p.mentions else None)
 
     # -- people ---------------------------------------------------------------------------
     def find_person(self, name: str) -> Entity | None:
@@ -176,7 +193,8 @@ class Answerer:
             lines.append(Line(i, self.ix.sentences[i].text))
         if not lines and person.role == "author":
             lines = [Line(i, self.ix.sentences[i].text) for i in self._byline_sentences(person)]
-        return self._compose(question, "who", lines, head=head, title=person.name)
+        return self._compose(question, "who", lines, head=head, title=person.name,
+                             about=person.name)
 
     def _quotes(self, question: str, person: Entity) -> Answer:
         direct = [i for i in person.quotes if self._direct(i)]
@@ -186,7 +204,7 @@ class Answerer:
             return self._abstain(question, "quote",
                                  f"The articles quote nothing said by {person.name}.")
         return self._compose(question, "quote", lines, head=f"{person.name} said:",
-                             title=person.name, keep_order=True)
+                             title=person.name, keep_order=True, about=person.name)
 
     def _author(self, question: str) -> Answer:
         lines: list[Line] = []
@@ -238,7 +256,8 @@ class Answerer:
             lines = [Line(i, self.ix.sentences[i].text) for i in ent.mentions
                      if self.ix.answerable[i]]
             if lines:
-                return self._compose(question, "who", lines, title=ent.name, max_lines=3)
+                return self._compose(question, "who", lines, title=ent.name, max_lines=3,
+                                     about=ent.name)
         return None
 
     def _direct(self, i: int) -> bool:
@@ -282,19 +301,30 @@ class Answerer:
             return self._abstain(question, kind, "I couldn't tell what the question is about.")
         scorer = load_scorer()
         allowed = self.ix.attributed if kind == "who_said" else None
-        decision = decide(self.ix, q, scorer, allowed)
-        if allowed is not None and not decision.answer:
-            decision = decide(self.ix, q, scorer)
-        if not decision.answer:
+        decision = self._decide(q, scorer, allowed)
+        if allowed is not None and decision is None:
+            decision = self._decide(q, scorer, None)
+        if decision is None:
             unknown = [n for n in names if not self._name_known(n)]
             if unknown:
                 named = _as_typed(question, unknown[0])
                 return self._abstain(question, kind, f"The articles don't mention {named}.")
             return self._abstain(question, kind, self._missing_type(kind))
+        if not decision.shown:  # a follow-up with nothing relevant left
+            return all_said(question, kind)
         lines = [self._line(i, kind) for i in decision.shown]
         intent_name = {"why_obstacle": "why", "how_much": "what", "yesno": "what",
                        "who_said": "quote"}.get(kind, kind)
         return self._compose(question, intent_name, lines, confidence=decision.confidence)
+
+    def _decide(self, q: QuestionTerms, scorer: Scorer,
+                allowed: np.ndarray | None) -> Decision | None:
+        """The decision, None when the question is not answered; for a follow-up, its next
+        sentences (`decide_more`)."""
+        if self.more:
+            return decide_more(self.ix, q, scorer, self.shown, allowed)
+        decision = decide(self.ix, q, scorer, allowed)
+        return decision if decision.answer else None
 
     def _context(self, i: int) -> list[int]:
         """The sentence before an anaphoric one ('That is why…') in the same paragraph."""
@@ -316,7 +346,7 @@ class Answerer:
             "why_obstacle", "why", "who_said", "what", "how")
         if a is not None and (speaker_missing or quoted):
             suffix = f" — {a.label}"
-        return Line(i, text, suffix)
+        return Line(i, text, suffix, context=tuple(before))
 
     def _missing_type(self, kind: str) -> str:
         return {
@@ -329,7 +359,14 @@ class Answerer:
     # -- output ---------------------------------------------------------------------------
     def _compose(self, question: str, intent: str, lines: list[Line], head: str | None = None,
                  title: str | None = None, max_lines: int = 6, keep_order: bool = False,
-                 confidence: float | None = None) -> Answer:
+                 confidence: float | None = None, about: str | None = None) -> Answer:
+        if self.more:
+            lines = [ln for ln in lines if ln.sentence not in self.shown]
+            answer = compose(self.ix, question, intent, lines, head=head, title=title,
+                             max_lines=max_lines) if lines else None
+            if answer is None or not answer.citations:
+                return all_said(question, intent, about)
+            return answer
         answer = compose(self.ix, question, intent, lines, head=head, title=title,
                          max_lines=max_lines, confidence=confidence)
         return answer or self._abstain(question, intent, "The articles don't cover that.")

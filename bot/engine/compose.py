@@ -21,6 +21,8 @@ class Line:
     sentence: int
     text: str
     suffix: str = ""
+    context: tuple[int, ...] = ()
+    """Sentences shown before `sentence` in the same line (an anaphor's antecedent)."""
 
 
 def compose(ix: Corpus, question: str, intent: str, lines: list[Line],
@@ -45,13 +47,22 @@ def compose(ix: Corpus, question: str, intent: str, lines: list[Line],
         parts.append(rendered)
         s = ix.sentences[line.sentence]
         doc = ix.documents[s.doc]
+        ids = [ix.sentences[i].id for i in (*line.context, line.sentence)]
         citations.append(Citation(document=doc.title, paragraph=s.paragraph, quote=line.text,
-                                  doc_id=doc.id, sentence_ids=[s.id], url=doc.url))
+                                  doc_id=doc.id, sentence_ids=ids, url=doc.url))
     if not citations and head is None:
         return None
     return Answer(question=question, text="\n".join(parts), intent=intent,
                   citations=citations, title=title,
                   confidence=None if confidence is None else round(confidence, 3))
+
+
+def all_said(question: str, intent: str, about: str | None = None) -> Answer:
+    """A follow-up with nothing relevant left to show: said plainly, no suggestions."""
+    text = f"That's all the articles say about {about or 'that'}."
+    if len(text) > MAX_ANSWER_CHARS:
+        text = text[: MAX_ANSWER_CHARS - 1] + "…"
+    return Answer(question=question, text=text, abstained=True, intent=intent, title=about)
 
 
 def abstain(question: str, intent: str, reason: str, suggestions: list[str]) -> Answer:

@@ -6,6 +6,7 @@ and answering both call `decide`, so what is measured is what users get.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,13 +38,13 @@ class Decision:
 
 
 def select(probabilities: np.ndarray, lengths: list[int], show_ratio: float,
-           max_lines: int, budget: int = TEXT_BUDGET) -> list[int]:
-    """Positions of the candidates to show: best first, while close enough to the best and
-    while they fit in the answer."""
+           max_lines: int, budget: int = TEXT_BUDGET, best: float | None = None) -> list[int]:
+    """Positions of the candidates to show: best first, while close enough to the best (the
+    best given, or `best` when set) and while they fit in the answer."""
     if not len(probabilities):
         return []
     order = np.argsort(-probabilities, kind="stable")
-    best = float(probabilities[order[0]])
+    best = float(probabilities[order[0]]) if best is None else best
     picked: list[int] = []
     for k in order:
         if len(picked) >= max_lines or float(probabilities[k]) < show_ratio * best:
@@ -69,3 +70,34 @@ def decide(ix: Corpus, q: QuestionTerms, scorer: Scorer,
     confidence = float(scorer.answerer.probability(x[None, :])[0])
     shown = [int(cands.indices[k]) for k in picked]
     return Decision(cands, probs, shown, confidence, bool(shown) and confidence >= scorer.threshold)
+
+
+def more_ratio(scorer: Scorer) -> float:
+    """The share of the best candidate's probability a follow-up sentence needs.
+
+    A first answer shows every candidate within `show_ratio` of the best (trained to 0: up to
+    `max_lines` of the best pay off). That cannot bound a follow-up, which would then walk all
+    the way down the BM25 list; so a further sentence must also be at least `threshold` (the
+    confidence the answer model needs before the engine speaks at all) as likely as the best
+    one to hold the answer.
+    """
+    return max(scorer.show_ratio, scorer.threshold)
+
+
+def decide_more(ix: Corpus, q: QuestionTerms, scorer: Scorer, shown: Collection[int],
+                allowed: np.ndarray | None = None) -> Decision | None:
+    """The follow-up to `decide` ("tell me more"): None when the question is not answered at
+    all (decided as for the first answer: same candidates, probabilities and confidence);
+    else a decision whose `shown` are the next-best candidates not in `shown`, measured
+    against the best candidate's probability (shown or not) with `more_ratio`. Its `shown`
+    is empty, and `answer` false, when nothing relevant is left."""
+    first = decide(ix, q, scorer, allowed)
+    if not first.answer:
+        return None
+    cands, probs = first.candidates, first.probabilities
+    keep = np.flatnonzero(~np.isin(cands.indices, np.fromiter(shown, dtype=np.int64)))
+    lengths = [len(ix.texts[cands.indices[k]]) for k in keep]
+    picked = select(probs[keep], lengths, more_ratio(scorer), scorer.max_lines,
+                    best=float(probs.max()))
+    more = [int(cands.indices[keep[k]]) for k in picked]
+    return Decision(cands, probs, more, first.confidence, bool(more))

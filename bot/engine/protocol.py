@@ -7,6 +7,7 @@ can be plugged in behind the same methods without a change to any handler.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -21,6 +22,14 @@ class AnswerEngine(Protocol):
 
     def who(self, name: str) -> Answer:
         """A person's card, as `answer("who is <name>")`."""
+        ...
+
+    def more(self, question: str, shown: Collection[str]) -> Answer:
+        """"Tell me more" after `answer(question)` (for a person's card, `who is <name>`): the
+        next-best verbatim, cited sentences for it not among `shown` (the sentence ids cited
+        by the answers already given, as in `Citation.sentence_ids`), within the same length
+        limit; an abstention ("That's all the articles say about that.") when nothing
+        relevant is left, or the question's own abstention when it is not answered at all."""
         ...
 
     def briefing(self, since: datetime | None = None, known_docs: set[str] | None = None,
