@@ -15,9 +15,9 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.discord import DiscordAdapter, discord_token
-from bot.adapters.discord_render import render_messages
+from bot.adapters.discord.render import render_messages
 from bot.models import Answer, Briefing, BriefingSection, Notice, Result
-from bot.serve import DeliveryError
+from bot.platform import DeliveryError
 from bot.settings import SettingsError
 from bot.store import Store
 from handlers.context import AppContext
@@ -358,6 +358,27 @@ async def test_a_rejected_token_stops_start_up(dctx: AppContext, fake: FakeDisco
     with pytest.raises(SettingsError, match=r"^DISCORD_TOKEN: Discord rejected"):
         await asyncio.wait_for(adapter.start(), 5)
     await adapter.stop()
+
+
+async def test_a_token_the_gateway_refuses_after_start_ends_wait_failed(
+        dctx: AppContext, fake: FakeDiscord) -> None:
+    adapter = DiscordAdapter.from_settings(dctx)
+    await asyncio.wait_for(adapter.start(), 5)  # REST accepted the token
+    fake.token = TOKEN.replace("fake", "real")  # the gateway will not (close code 4004)
+    try:
+        error = await asyncio.wait_for(adapter.wait_failed(), 5)
+        assert isinstance(error, SettingsError)
+        assert str(error).startswith("DISCORD_TOKEN: the Discord gateway refused the token")
+    finally:
+        await asyncio.wait_for(adapter.stop(), 10)
+
+
+async def test_wait_failed_keeps_waiting_through_a_stop(bot: DiscordAdapter) -> None:
+    waiting = asyncio.ensure_future(bot.wait_failed())
+    await asyncio.wait_for(bot.stop(), 10)  # the gateway task has ended when stop returns
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    waiting.cancel()
 
 
 async def test_serve_discord_answers_through_the_fake_and_stops_on_sigterm(

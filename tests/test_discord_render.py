@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.adapters.discord_render import (
+from bot.adapters.discord.render import (
     DESCRIPTION_MAX,
     EMBED_TOTAL_MAX,
     EMBEDS_PER_MESSAGE,
