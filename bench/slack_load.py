@@ -305,7 +305,7 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
     from slack_bolt.request.async_request import AsyncBoltRequest
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.adapters.slack import ack_body
+    from bot.adapters.slack.acks import ack_body
     from bot.app import build_context, make_adapters, make_web_app
     from bot.observability import setup_logging, stop_logging
     from bot.settings import Settings

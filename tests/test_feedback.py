@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.discord import DiscordAdapter
-from bot.adapters.slack_render import VOTE_DOWN_ACTION, VOTE_UP_ACTION
+from bot.adapters.slack.render import VOTE_DOWN_ACTION, VOTE_UP_ACTION
 from bot.admin import IndexVersionPoller
 from bot.app import make_web_app
 from bot.cli import main

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-import bot.adapters.slack as slack_adapter
+import bot.adapters.slack.acks as slack_acks
 from bot.adapters.slack import AckCache, ack_body
-from bot.adapters.slack_render import SHARE_ACTION, VOTE_DOWN_ACTION, VOTE_UP_ACTION
+from bot.adapters.slack.render import SHARE_ACTION, VOTE_DOWN_ACTION, VOTE_UP_ACTION
 from bot.models import Answer, Citation
 from tests.fake_slack import FakeSlack
 from tests.test_slack_http import QUESTION, button, handler, serve_http, slash
@@ -114,7 +114,7 @@ def test_answer_id_stand_in_in_the_text_is_never_spliced(monkeypatch):
     """If the text asked held the stand-in id, splicing would rewrite the user's words: such
     an ack is rendered each time instead (checked with a second stand-in)."""
     stand_ins = iter(["0123456789abcdef", "fedcba9876543210"] * 4)
-    monkeypatch.setattr(slack_adapter, "new_id", lambda: next(stand_ins))
+    monkeypatch.setattr(slack_acks, "new_id", lambda: next(stand_ins))
     cache = AckCache()
     shown = answer(question="what is 0123456789abcdef", answer_id="00000000000000aa")
     body = cache.body("ask", shown.question, shown)

@@ -20,8 +20,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.adapters.slack_edge import Throttle, response_url_allowed, response_url_origins
-from bot.adapters.slack_render import SHARE_ACTION, VOTE_DOWN_ACTION, VOTE_UP_ACTION
+from bot.adapters.slack.edge import Throttle, response_url_allowed, response_url_origins
+from bot.adapters.slack.render import SHARE_ACTION, VOTE_DOWN_ACTION, VOTE_UP_ACTION
 from bot.models import Notice
 from tests.fake_slack import FakeSlack, block_action_payload, form, slash_payload
 from tests.test_slack_http import SECRET, handler, serve_http
@@ -353,7 +353,7 @@ def test_response_url_origins():
 def test_response_url_shortcut_agrees_with_the_full_parse():
     """A URL spelled as an allowed origin's `scheme://host[:port]/` is accepted without parsing;
     every other spelling is parsed, and both must always give the same answer."""
-    from bot.adapters.slack_edge import _origin
+    from bot.adapters.slack.edge import _origin
 
     origins = response_url_origins("http://127.0.0.1:4567/api/")
     ipv6 = response_url_origins("http://[::1]:4567/api/")

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.adapters.slack import SlackAdapter
-from bot.adapters.slack_render import SHARE_ACTION
+from bot.adapters.slack.render import SHARE_ACTION
 from bot.app import make_web_app
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.adapters.slack_render import (
+from bot.adapters.slack.render import (
     MAX_BLOCKS,
     MAX_SECTION_CHARS,
     MAX_VALUE_CHARS,

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.slack import SlackAdapter
-from bot.adapters.slack_render import SHARE_ACTION
+from bot.adapters.slack.render import SHARE_ACTION
 from tests.fake_slack import FakeSlack, block_action_payload, slash_payload
 from tests.test_slack_http import QUESTION, button, reload_probe, slack_ctx
 

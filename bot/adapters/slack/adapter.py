@@ -1,23 +1,20 @@
-"""Slack adapter: slack-bolt's AsyncApp over the platform-neutral handlers.
+"""The Slack adapter: slack-bolt's AsyncApp wired to the platform-neutral handlers.
 
 Socket Mode when SLACK_APP_TOKEN is set, else HTTP at POST /slack/events on the shared
 aiohttp app. Fast answers travel in the acknowledgement itself (one round trip); slow
 commands ack first and answer through `response_url` from a background task. Answers are
-private, with Share and vote buttons; Share posts once, as the bot.
+private, with Share and vote buttons; Share posts once, as the bot. Mentions, direct
+messages and the App Home are `events.SlackEvents`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -30,26 +27,50 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
-from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_edge import (
+from bot.adapters.slack.acks import AckCache
+from bot.adapters.slack.edge import (
     FrontDoor,
     SlackEdge,
     response_url_allowed,
     response_url_origins,
     url_host,
 )
-from bot.adapters.slack_render import (
+from bot.adapters.slack.errors import (
+    DM_REFUSED,
+    NETWORK_ERRORS,
+    PERMANENT_ERRORS,
+    explain_api_error,
+)
+from bot.adapters.slack.render import (
     SHARE_ACTION,
     VOTE_DOWN_ACTION,
     VOTE_UP_ACTION,
     render,
 )
-from bot.ids import new_id
-from bot.models import Answer, Briefing, Notice, Result, UserError
-from bot.platform import DeliveryError, Platform
-from bot.settings import Settings, SettingsError
+from bot.adapters.slack.requests import (
+    COMMANDS,
+    MalformedButton,
+    command_request,
+    is_slow,
+    malformed,
+    needs_admin_flag,
+    response_type,
+    share_request,
+    vote_request,
+)
+from bot.adapters.slack.settings import slack_settings
+from bot.adapters.slack.socket import (
+    CONNECT_TIMEOUT_S,
+    RETRY_FIRST_S,
+    RETRY_MAX_S,
+    SocketHandler,
+    reason,
+)
+from bot.models import Answer, Briefing, Result, UserError
+from bot.platform import DeliveryError
+from bot.settings import SettingsError
 from handlers.context import AppContext
 from handlers.registry import dispatch
 from handlers.requests import CommandRequest
@@ -67,348 +88,7 @@ class _SameTokenWarning(logging.Filter):
 
 logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
 
-COMMANDS = ("ask", "who", "brief", "reload", "gaps", "add")
-SLOW_COMMANDS = frozenset({"reload", "gaps", "add"})
-"""Commands that ack at once and answer through response_url."""
-ADMIN_COMMANDS = frozenset({"reload", "gaps", "add"})
-ADMIN_BRIEF_ACTIONS = frozenset({"subscribe", "unsubscribe"})
-
-PERMANENT_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
-INVITE = "Invite briefbot to the channel with `/invite @briefbot`, then try again."
-DM_REFUSED = ("briefbot cannot post in a direct message between other people. Subscribe a "
-              "channel instead, or run `/brief subscribe` in your DM with briefbot.")
-NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 STOP_GRACE_S = 4.0
-
-# Socket Mode start-up: one bounded attempt at a time; retries back off up to RETRY_MAX_S.
-CONNECT_TIMEOUT_S = 30.0
-RETRY_FIRST_S = 1.0
-RETRY_MAX_S = 30.0
-REFUSED_APP_TOKEN = {
-    "invalid_auth": "generate a new app-level token (Basic Information → App-Level Tokens, "
-                    "scope connections:write) and set it",
-    "not_authed": "set the app-level token (xapp-…) from Basic Information → App-Level Tokens",
-    "token_revoked": "the token was revoked: generate a new app-level token and set it",
-    "token_expired": "the token expired: generate a new app-level token and set it",
-    "account_inactive": "the app or its workspace is no longer active: reinstall the app",
-    "not_allowed_token_type": "apps.connections.open needs the app-level token (xapp-…, scope "
-                              "connections:write), not a bot or user token",
-    "missing_scope": "the app-level token lacks the connections:write scope: generate one "
-                     "with it",
-}
-"""apps.connections.open errors that retrying cannot fix: start-up stops, naming the variable."""
-
-
-# --- translators: Slack payload → CommandRequest (pure) -------------------------------------
-
-def needs_admin_flag(command: str, text: str) -> bool:
-    """Commands whose handler checks the Slack admin flag (costs a users.info call)."""
-    words = text.split()
-    return command in ADMIN_COMMANDS or (
-        command == "brief" and bool(words) and words[0].lower() in ADMIN_BRIEF_ACTIONS
-    )
-
-
-def is_slow(command: str, text: str) -> bool:
-    """Slow work acks first: anything in SLOW_COMMANDS or needing a users.info call."""
-    return command in SLOW_COMMANDS or needs_admin_flag(command, text)
-
-
-def command_request(body: dict[str, Any], *, platform_admin: bool = False) -> CommandRequest:
-    """A slash command payload (form fields) as a CommandRequest."""
-    return CommandRequest(
-        command=str(body.get("command", "")).lstrip("/"),
-        text=body.get("text") or "",
-        platform="slack",
-        user_id=body.get("user_id") or "unknown",
-        user_name=body.get("user_name"),
-        channel_id=body.get("channel_id"),
-        workspace_id=body.get("team_id"),
-        platform_admin=platform_admin,
-        can_manage_channel=platform_admin,
-    )
-
-
-def _action_base(body: dict[str, Any]) -> dict[str, Any]:
-    user = body.get("user") or {}
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id")
-    return {
-        "platform": "slack",
-        "user_id": user.get("id") or "unknown",
-        "user_name": user.get("username") or user.get("name"),
-        "channel_id": channel,
-        "workspace_id": (body.get("team") or {}).get("id") or user.get("team_id"),
-    }
-
-
-class MalformedButton(ValueError):
-    """A button value that is not what slack_render put there (forged, or from elsewhere)."""
-
-
-def button_data(action: dict[str, Any]) -> dict[str, Any]:
-    """The JSON object a button of ours carries; MalformedButton for anything else."""
-    try:
-        data = json.loads(action.get("value") or "")
-    except (ValueError, TypeError):
-        raise MalformedButton("value is not JSON") from None
-    if not isinstance(data, dict):
-        raise MalformedButton("value is not a JSON object")
-    return data
-
-
-def _citations(raw: Any) -> list[dict[str, Any]]:
-    if not isinstance(raw, list):
-        raise MalformedButton("cites is not a list")
-    try:
-        return [{"document": str(d), "paragraph": int(p)} for d, p in raw]
-    except (TypeError, ValueError):
-        raise MalformedButton("a citation is not [document, paragraph number]") from None
-
-
-def _malformed(action: dict[str, Any], exc: MalformedButton) -> None:
-    log.warning("slack: ignoring a click on a malformed button: %s", exc,
-                extra={"action_id": str(action.get("action_id"))[:40]})
-
-
-def share_request(body: dict[str, Any], action: dict[str, Any]) -> CommandRequest:
-    """Share button click → `share` with the question and the answer's id."""
-    data = button_data(action)
-    return CommandRequest(
-        command="share",
-        text=str(data.get("q", "")),
-        options={"answer_id": str(data.get("id", "")),
-                 "source_command": str(data.get("c", "ask"))},
-        **_action_base(body),
-    )
-
-
-def vote_request(body: dict[str, Any], action: dict[str, Any]) -> CommandRequest:
-    """👍/👎 click → `vote` up|down with the answer's id, question, intent and citations."""
-    data = button_data(action)
-    cites = _citations(data.get("cites") or [])
-    return CommandRequest(
-        command="vote",
-        text="up" if action.get("action_id") == VOTE_UP_ACTION else "down",
-        options={"answer_id": str(data.get("id", "")), "question": str(data.get("q", "")),
-                 "intent": str(data.get("i", "")), "citations": json.dumps(cites)},
-        **_action_base(body),
-    )
-
-
-def response_type(result: Result) -> str:
-    """Private to the asker, unless the handler says everyone should see it."""
-    return "in_channel" if isinstance(result, Notice) and result.public else "ephemeral"
-
-
-def explain_api_error(code: str) -> str:
-    """A Slack API error code as a sentence for the user."""
-    if code == "not_in_channel":
-        return f"briefbot is not a member of this channel, so it cannot post here. {INVITE}"
-    if code == "channel_not_found":
-        return f"Slack cannot find this channel for briefbot (private or not joined). {INVITE}"
-    if code == "is_archived":
-        return "This channel is archived, so briefbot cannot post in it."
-    if code == "ratelimited":
-        return "Slack is rate-limiting briefbot right now; please try again in a minute."
-    return f"Slack refused the post ({code}); please try again later."
-
-
-# --- the ack of an answer, rendered once -----------------------------------------------------
-
-ACK_CACHE_SIZE = 256
-"""Distinct (command, question) acks kept per index version, least recently used dropped."""
-ACK_CACHE_MAX_CHARS = 32_000
-"""A longer ack (a huge answer) is rendered each time rather than kept."""
-
-
-def ack_body(result: Result) -> str:
-    """The JSON body of the ack for `result`, exactly as slack-bolt's `ack()` would write it."""
-    message = render(result)
-    return json.dumps({"text": message["text"], "response_type": response_type(result),
-                       "blocks": message["blocks"]})
-
-
-class AckCache:
-    """The serialised ack of an answer, rendered once per index version, command and question.
-
-    An answer is a pure function of the index and the text asked (the engine memoizes it the
-    same way), so its Block Kit message is too, but for one thing: each answer shown carries
-    its own `answer_id` in the Share and vote buttons (share-once and votes are per answer
-    shown). So the message is rendered with a stand-in id and kept as the pieces around it;
-    each request joins them with its own id, about 1 µs instead of rendering and
-    `json.dumps` (about 35 µs for the benchmark's 3.6 kB answer).
-
-    An entry is used only if the answer is the one it was rendered from (same text, title,
-    citations: identity checks, as the engine hands out copies of one memoized answer), so a
-    reload (new version), or an engine that answers differently, renders afresh.
-    """
-
-    def __init__(self, size: int = ACK_CACHE_SIZE) -> None:
-        self.size = size
-        self.version: int | None = None
-        self._entries: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], list[str]]] = (
-            OrderedDict())
-        self.renders = 0  # how many times an answer was rendered (tests, benchmarks)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @staticmethod
-    def _fingerprint(answer: Answer) -> tuple[Any, ...]:
-        return (answer.text, answer.title, answer.citations, answer.abstained, answer.intent,
-                answer.suggestions, answer.question, answer.source_command)
-
-    def body(self, command: str, text: str, answer: Answer) -> str:
-        """The ack's JSON for `answer` (to /`command` `text`), with the answer's own id."""
-        if answer.index_version != self.version:
-            self._entries.clear()
-            self.version = answer.index_version
-        key = (command, text)
-        entry = self._entries.get(key)
-        fingerprint = self._fingerprint(answer)
-        if entry is None or not _same(entry[0], fingerprint):
-            pieces = self._pieces(answer)
-            if pieces is None:
-                return ack_body(answer)
-            entry = self._entries[key] = (fingerprint, pieces)
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key)
-        return answer.answer_id.join(entry[1])
-
-    def _pieces(self, answer: Answer) -> list[str] | None:
-        """The ack split around the answer id; None when that cannot be done safely (the id
-        stand-in also occurs in the text, or the ack is too long to keep)."""
-        self.renders += 1
-        first, second = new_id(), new_id()
-        pieces = ack_body(answer.model_copy(update={"answer_id": first})).split(first)
-        check = ack_body(answer.model_copy(update={"answer_id": second})).split(second)
-        if pieces != check or sum(map(len, pieces)) > ACK_CACHE_MAX_CHARS:
-            return None
-        return pieces
-
-
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    """Equal fingerprints; the usual case (the same memoized answer) is identity checks."""
-    return all(x is y or x == y for x, y in zip(a, b, strict=True))
-
-
-# --- Socket Mode connection -----------------------------------------------------------------
-
-def refused_app_token(code: str) -> SettingsError:
-    return SettingsError(f"SLACK_APP_TOKEN: Slack refused it ({code}); "
-                         f"{REFUSED_APP_TOKEN.get(code, 'check the app-level token')}")
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, SlackApiError):
-        return f"apps.connections.open: {exc.response.get('error', 'unknown_error')}"
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class _SocketModeClient(SocketModeClient):
-    """slack_sdk's aiohttp Socket Mode client, changed in two ways.
-
-    - connect() makes one attempt and raises on failure. The original retries forever
-      (every few seconds, a traceback each time, reusing a websocket URL that failed), so
-      start-up could neither give up nor tell an outage from a refused token. The adapter
-      retries at start; once connected, the client's own monitor reconnects as before.
-    - A refused app token (REFUSED_APP_TOKEN) raises SettingsError and calls `on_refused`,
-      also when it happens on a reconnect, so `serve` stops with one line.
-    """
-
-    def __init__(self, *args: Any, on_refused: Callable[[SettingsError], None],
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._on_refused = on_refused
-
-    async def issue_new_wss_url(self) -> str:
-        try:
-            response = await self.web_client.apps_connections_open(app_token=self.app_token)
-        except SlackApiError as exc:
-            code = str(exc.response.get("error", "unknown_error"))
-            if code in REFUSED_APP_TOKEN:
-                error = refused_app_token(code)
-                self._on_refused(error)
-                raise error from None
-            raise
-        return str(response["url"])
-
-    async def connect(self) -> None:  # the base class's loop body, once
-        if self.closed:
-            return
-        self.auto_reconnect_enabled = False
-        try:
-            if self.current_session is not None:
-                with contextlib.suppress(Exception):
-                    await self.current_session.close()
-            if self.aiohttp_client_session.closed:
-                self.aiohttp_client_session = aiohttp.ClientSession()
-            if self.wss_uri is None:
-                self.wss_uri = await self.issue_new_wss_url()
-            try:
-                self.current_session = await self.aiohttp_client_session.ws_connect(
-                    self.wss_uri, autoping=False, heartbeat=self.ping_interval,
-                    proxy=self.proxy,
-                    ssl=self.web_client.ssl if self.web_client.ssl is not None else True)
-            except BaseException:
-                self.wss_uri = None  # the next attempt asks Slack for a fresh URL
-                raise
-        finally:
-            # also after a failure, so the session monitor keeps trying to reconnect
-            self.auto_reconnect_enabled = self.default_auto_reconnect_enabled
-        self.stale = False
-        self.logger.info(f"A new session ({await self.session_id()}) has been established")
-        await self.current_session.ping(f"sdk-ping-pong:{time.time()}".encode())
-        if self.current_session_monitor is not None:
-            self.current_session_monitor.cancel()
-        self.current_session_monitor = asyncio.ensure_future(self.monitor_current_session())
-        if self.message_receiver is not None:
-            self.message_receiver.cancel()
-        self.message_receiver = asyncio.ensure_future(self.receive_messages())
-
-
-class _SocketModeHandler(AsyncSocketModeHandler):
-    """slack-bolt's handler over _SocketModeClient."""
-
-    def __init__(self, app: AsyncApp, app_token: str, web_client: AsyncWebClient, *,
-                 on_refused: Callable[[SettingsError], None]) -> None:
-        self.app = app
-        self.app_token = app_token
-        self.client = _SocketModeClient(app_token=app_token, logger=app.logger,
-                                        web_client=web_client, on_refused=on_refused)
-        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
-
-
-# --- the adapter ----------------------------------------------------------------------------
-
-def _secret(value: Any) -> str | None:
-    return value.get_secret_value().strip() or None if value is not None else None
-
-
-def slack_settings(settings: Settings) -> dict[str, Any]:
-    """The adapter's arguments from the settings, or SettingsError naming the variable.
-
-    Called by `serve` before the index loads too, so a typo stops start-up at once.
-    """
-    bot_token, secret = _secret(settings.slack_bot_token), _secret(settings.slack_signing_secret)
-    app_token = _secret(settings.slack_app_token)
-    if not bot_token:
-        raise SettingsError("SLACK_BOT_TOKEN: required for serve --slack; the Bot User "
-                            "OAuth Token from your app's OAuth & Permissions page (xoxb-…)")
-    if not bot_token.startswith("xoxb-"):
-        raise SettingsError("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
-    if app_token is not None and not app_token.startswith("xapp-"):
-        raise SettingsError("SLACK_APP_TOKEN: must be an app-level token starting with "
-                            "xapp- (Basic Information → App-Level Tokens, connections:write)")
-    if app_token is None and not secret:
-        raise SettingsError("SLACK_SIGNING_SECRET: required in HTTP mode (no SLACK_APP_TOKEN)"
-                            "; copy it from your app's Basic Information page")
-    return {"bot_token": bot_token, "signing_secret": secret, "app_token": app_token,
-            "api_url": settings.slack_api_url}
 
 
 class SlackAdapter:
@@ -483,7 +163,7 @@ class SlackAdapter:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """POST /slack/events: our edge checks the signature and the body before slack-bolt
-        (which checks the signature again) runs the listener (see slack_edge)."""
+        (which checks the signature again) runs the listener (see edge.py)."""
         admitted = await self.edge.admit(request)
         if isinstance(admitted, web.Response):
             return admitted
@@ -501,7 +181,7 @@ class SlackAdapter:
         if self.app_token is None:
             log.info("slack: HTTP mode, events at POST /slack/events")
             return
-        self.socket = _SocketModeHandler(self.app, self.app_token, self.client,
+        self.socket = SocketHandler(self.app, self.app_token, self.client,
                                          on_refused=self._refused)
         try:
             await self._connect_once()
@@ -509,7 +189,7 @@ class SlackAdapter:
             raise
         except Exception as exc:
             log.warning("slack: cannot connect in Socket Mode (%s); retrying in the background",
-                        _reason(exc))
+                        reason(exc))
             self._connector = asyncio.create_task(self._keep_connecting(),
                                                   name="slack-socket-connect")
             return
@@ -556,7 +236,7 @@ class SlackAdapter:
             except Exception as exc:
                 delay = min(delay * 2, RETRY_MAX_S)
                 log.warning("slack: Socket Mode still not connected (%s); next try in %.0f s",
-                            _reason(exc), delay)
+                            reason(exc), delay)
                 continue
             log.info("slack: connected in Socket Mode")
             return
@@ -670,7 +350,7 @@ class SlackAdapter:
         try:
             req = share_request(body, action)
         except MalformedButton as exc:
-            _malformed(action, exc)
+            malformed(action, exc)
             return
         self._later(self._share(req, respond, client))
 
@@ -700,7 +380,7 @@ class SlackAdapter:
         try:
             req = vote_request(body, action)
         except MalformedButton as exc:
-            _malformed(action, exc)
+            malformed(action, exc)
             return
         self._later(self._vote(req, respond))
 
@@ -737,10 +417,3 @@ class SlackAdapter:
             log.warning("slack: response_url refused",
                         extra={"status": response.status_code, "body": response.body[:200]})
 
-
-PLATFORM = Platform(
-    name="slack",
-    check_settings=slack_settings,
-    create=SlackAdapter.from_settings,
-    configured=lambda settings: settings.slack_bot_token is not None,
-)

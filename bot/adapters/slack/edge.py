@@ -29,7 +29,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.adapters.slack_render import render
+from bot.adapters.slack.render import render
 from bot.models import UserError
 
 log = logging.getLogger("briefbot.slack")
