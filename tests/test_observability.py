@@ -250,3 +250,26 @@ def test_every_registered_command_has_its_own_metrics_label() -> None:
     from handlers.registry import HANDLERS
 
     assert set(HANDLERS) <= _KNOWN_COMMANDS
+
+
+@pytest.mark.parametrize("module", ["redaction", "formatting", "logs", "metrics"])
+def test_each_part_of_the_package_imports_alone(module: str) -> None:
+    """One job a module, each importable by itself (no cycle through the package)."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", f"import bot.observability.{module}"], check=True,
+                   timeout=60)
+
+
+def test_the_package_re_exports_its_parts() -> None:
+    import importlib
+
+    import bot.observability as package
+
+    for name in package.__all__:
+        value = getattr(package, name)
+        homes = [m for m in ("redaction", "formatting", "logs", "metrics")
+                 if getattr(importlib.import_module(f"bot.observability.{m}"), name, None)
+                 is value]
+        assert homes, name
