@@ -4,7 +4,11 @@
   like Slack; `script(method, ...)` queues errors (e.g. 429 with Retry-After, not_in_channel);
   `channel(id, ...)` sets what conversations.info says (member, private, archived, not found).
 - Socket Mode: apps.connections.open returns `ws_url`; the websocket sends `hello`,
-  `push()` sends envelopes, and the acks the bot sends back are recorded.
+  `push()` sends envelopes (slash_commands, interactive, events_api with `retry_attempt`),
+  and the acks the bot sends back are recorded.
+- Events API: `event_callback()` builds the body Slack sends (over HTTP, POST it signed as
+  JSON with `json_headers()`); `posts()` and `published()` read back what the bot posted
+  with chat.postMessage and views.publish.
 - response_url receiver at `response_url(key)`, recording what the bot posts there.
 """
 
@@ -162,6 +166,10 @@ class FakeSlack:
                                 "is_group": False, "is_im": False, "is_mpim": False,
                                 "is_private": False, "is_archived": False, "is_member": True,
                                 **(self.channels.get(channel_id) or {})}}
+        if method == "views.publish":
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"view": {"id": f"V{next(self._ids)}", **(view or {})}}
         if method in {"chat.postMessage", "chat.postEphemeral"}:
             ts = f"{time.time():.6f}"
             return {"channel": args.get("channel"), "ts": ts, "message_ts": ts}
@@ -185,16 +193,39 @@ class FakeSlack:
             self._sockets.discard(ws)
         return ws
 
-    async def push(self, kind: str, payload: dict[str, Any]) -> str:
-        """Send a Socket Mode envelope (slash_commands, interactive); returns its id."""
+    async def push(self, kind: str, payload: dict[str, Any], *,
+                   retry_attempt: int | None = None) -> str:
+        """Send a Socket Mode envelope (slash_commands, interactive, events_api); returns its
+        id. Events carry `retry_attempt` (0 on the first delivery) like Slack's."""
         async with asyncio.timeout(TIMEOUT):
             await self._connected.wait()
         envelope_id = f"env-{next(self._ids)}"
         envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
                     "accepts_response_payload": kind != "events_api"}
+        if kind == "events_api":
+            envelope["retry_attempt"] = retry_attempt or 0
+            envelope["retry_reason"] = "timeout" if retry_attempt else ""
         for ws in list(self._sockets):
             await ws.send_json(envelope)
         return envelope_id
+
+    def posts(self, **where: Any) -> list[dict[str, Any]]:
+        """chat.postMessage calls' arguments, those matching `where` (channel=, thread_ts=)."""
+        return [c.args for c in self.calls_to("chat.postMessage")
+                if all(c.args.get(k) == v for k, v in where.items())]
+
+    async def post_in(self, **where: Any) -> dict[str, Any]:
+        """The first chat.postMessage matching `where`, waiting for it."""
+        return await self.wait_for(lambda: next(iter(self.posts(**where)), None))
+
+    def published(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """The views published with views.publish (for `user_id`), oldest first."""
+        views = []
+        for call in self.calls_to("views.publish"):
+            if user_id is None or call.args.get("user_id") == user_id:
+                view = call.args.get("view")
+                views.append(json.loads(view) if isinstance(view, str) else view)
+        return views
 
     async def ack_for(self, envelope_id: str) -> dict[str, Any]:
         return await self.wait_for(
@@ -244,3 +275,32 @@ def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict
 
 def form(fields: dict[str, str]) -> str:
     return urllib.parse.urlencode(fields)
+
+
+def event_callback(event: dict[str, Any], *, event_id: str | None = None,
+                   team_id: str = "T1") -> dict[str, Any]:
+    """The Events API body Slack sends for `event` (the payload of an events_api envelope)."""
+    return {"token": "legacy", "team_id": team_id, "api_app_id": "A1", "type": "event_callback",
+            "event": {"event_ts": event.get("ts", f"{time.time():.6f}"), **event},
+            "event_id": event_id or f"Ev{time.time_ns()}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True}]}
+
+
+def mention(text: str, *, ts: str, channel: str = "C1", user: str = "U1",
+            thread_ts: str | None = None) -> dict[str, Any]:
+    """An app_mention event: `text` after the bot's mention."""
+    event = {"type": "app_mention", "user": user, "text": f"<@UBOT> {text}", "ts": ts,
+             "channel": channel, "team": "T1"}
+    return {**event, "thread_ts": thread_ts} if thread_ts else event
+
+
+def direct_message(text: str, *, ts: str, channel: str = "D1", user: str = "U1",
+                   **extra: Any) -> dict[str, Any]:
+    """A message.im event (a DM to the bot); `extra` adds subtype, bot_id..."""
+    return {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts,
+            "channel": channel, "team": "T1", **extra}
+
+
+def json_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Signed headers for a JSON body (the Events API over HTTP)."""
+    return {**signed_headers(secret, body, timestamp), "Content-Type": "application/json"}

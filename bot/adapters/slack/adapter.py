@@ -43,6 +43,8 @@ from bot.adapters.slack.errors import (
     PERMANENT_ERRORS,
     explain_api_error,
 )
+from bot.adapters.slack.events import SlackEvents
+from bot.adapters.slack.home import HOME_RELOAD_ACTION
 from bot.adapters.slack.render import (
     SHARE_ACTION,
     VOTE_DOWN_ACTION,
@@ -120,6 +122,8 @@ class SlackAdapter:
         self._refused_future: asyncio.Future[Exception] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.acks = AckCache()
+        self.events = SlackEvents(ctx, self.client, later=self._later,
+                                  slack_admin=lambda user: self._is_admin(self.client, user))
         self._register()
 
     @classmethod
@@ -130,12 +134,13 @@ class SlackAdapter:
     def _register(self) -> None:
         self.app.middleware(FrontDoor(
             self.edge, commands=COMMANDS, response_origins=self.response_origins,
-            actions=(SHARE_ACTION, VOTE_UP_ACTION, VOTE_DOWN_ACTION)))
+            actions=(SHARE_ACTION, VOTE_UP_ACTION, VOTE_DOWN_ACTION, HOME_RELOAD_ACTION)))
         for name in COMMANDS:
             self.app.command(f"/{name}")(self._on_command)
         self.app.action(SHARE_ACTION)(self._on_share)
         for action_id in (VOTE_UP_ACTION, VOTE_DOWN_ACTION):
             self.app.action(action_id)(self._on_vote)
+        self.events.register(self.app)
         self.app.error(self._on_error)
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:

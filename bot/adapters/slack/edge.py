@@ -227,9 +227,10 @@ def unknown_command(name: str) -> UserError:
 class FrontDoor(AsyncMiddleware):
     """Signed requests that no listener of ours should run get a clear answer here.
 
-    First, retries: Slack retries a delivery it thinks failed (X-Slack-Retry-Num); the first
-    one already answered, so a retry is acked empty and never runs a listener (no second
-    post). One middleware does both checks: each bolt middleware is a call and an await on
+    First, retries: Slack retries a delivery it thinks failed (X-Slack-Retry-Num over HTTP,
+    `retry_attempt` in a Socket Mode envelope, which bolt turns into the same header); the
+    first one already answered, so a retry is acked empty and never runs a listener (no
+    second post). One middleware does both checks: each bolt middleware is a call and an await on
     every request.
     """
 
@@ -244,7 +245,7 @@ class FrontDoor(AsyncMiddleware):
     async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
                             next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         retry = req.headers.get("x-slack-retry-num")
-        if retry:
+        if retry and retry[0] != "0":  # Socket Mode's first delivery says retry_attempt 0
             reason = req.headers.get("x-slack-retry-reason", ["-"])[0]
             log.info("slack: ignoring retried delivery",
                      extra={"retry_num": retry[0], "reason": reason})

@@ -133,9 +133,9 @@ def _button(text: str, action_id: str, value: str) -> Block:
             "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
-def _actions(answer: Answer) -> list[Block]:
+def _actions(answer: Answer, share: bool = True) -> list[Block]:
     buttons = []
-    if not answer.abstained:
+    if share and not answer.abstained:
         buttons.append(_button("Share in channel", SHARE_ACTION, share_value(answer)))
     vote = vote_value(answer)
     buttons += [_button("👍", VOTE_UP_ACTION, vote), _button("👎", VOTE_DOWN_ACTION, vote)]
@@ -158,7 +158,8 @@ def _fit(body: list[Block], tail: list[Block]) -> list[Block]:
     return [*body, *tail][:MAX_BLOCKS]
 
 
-def _answer(answer: Answer, interactive: bool, shared_by: str | None) -> tuple[list, list, str]:
+def _answer(answer: Answer, interactive: bool, shared_by: str | None,
+            share: bool) -> tuple[list, list, str]:
     body: list[Block] = []
     if answer.title:
         body += sections(f"*{shorten(escape(answer.title), 200)}*")
@@ -171,7 +172,7 @@ def _answer(answer: Answer, interactive: bool, shared_by: str | None) -> tuple[l
     if shared_by:
         tail += context([shared_by_line(shared_by)])
     if interactive:
-        tail += _actions(answer)
+        tail += _actions(answer, share)
     head = f"{answer.title}: " if answer.title else ""
     return body, tail, head + answer.text
 
@@ -201,15 +202,16 @@ def _error(error: UserError) -> tuple[list, list, str]:
     return body, tail, error.message
 
 
-def render(result: Result, *, interactive: bool = True, shared_by: str | None = None
-           ) -> dict[str, Any]:
+def render(result: Result, *, interactive: bool = True, shared_by: str | None = None,
+           share: bool = True) -> dict[str, Any]:
     """Block Kit message for `result`: {"text": fallback, "blocks": [...]}.
 
-    `interactive` adds Share and vote buttons to answers (the private copy); `shared_by`
-    (a Slack user id) says who shared the public copy.
+    `interactive` adds Share and vote buttons to answers (the private copy); `share=False`
+    leaves Share out (an answer already in the open: a thread, a DM); `shared_by` (a Slack
+    user id) says who shared the public copy.
     """
     if isinstance(result, Answer):
-        body, tail, plain = _answer(result, interactive, shared_by)
+        body, tail, plain = _answer(result, interactive, shared_by, share)
     elif isinstance(result, Briefing):
         body, tail, plain = _briefing(result)
     elif isinstance(result, Notice):

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.slack.render import VOTE_UP_ACTION
 from bot.models import Notice, Result
+from handlers.conversation import MessageRequest
 from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.slack")
@@ -126,3 +129,102 @@ def response_type(result: Result) -> str:
     return "in_channel" if isinstance(result, Notice) and result.public else "ephemeral"
 
 
+
+
+# --- Events API: a mention or a direct message → MessageRequest -----------------------------
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]*)(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+|[a-z]+)(?:\|([^>]*))?>")
+
+
+def plain_text(text: str, bot_user_id: str | None) -> str:
+    """A message's mrkdwn as the words typed: the bot's own mention removed, other mentions,
+    channels and links as their labels, Slack's `&amp;`/`&lt;`/`&gt;` undone."""
+    def mention(match: re.Match[str]) -> str:
+        return "" if match[1] == bot_user_id else "@" + match[1]
+
+    text = _MENTION.sub(mention, text)
+    text = _CHANNEL.sub(lambda m: "#" + m[1], text)
+    text = _LINK.sub(lambda m: m[2] or m[1], text)
+    text = _SPECIAL.sub(lambda m: m[1] or "", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message to answer: the request, and where the reply goes."""
+
+    request: MessageRequest
+    channel: str
+    thread_ts: str | None
+    """The thread to reply in; None: straight into the DM."""
+
+
+def skip_reason(event: dict[str, Any], *, bot_user_id: str | None) -> str | None:
+    """Why the bot must not answer this event (None: answer it).
+
+    Never a bot (itself included), an edit, a deletion or any other subtype; a message event
+    only in a DM (mentions in channels come as app_mention); an app_mention in a DM is the
+    same message as its message.im event, answered once through that.
+    """
+    kind = event.get("type")
+    channel = event.get("channel")
+    if kind not in ("app_mention", "message"):
+        return "not a message"
+    if event.get("subtype"):
+        return f"subtype {str(event['subtype'])[:40]}"
+    if event.get("bot_id") or event.get("bot_profile"):
+        return "from a bot"
+    user = event.get("user")
+    if not isinstance(user, str) or not user:
+        return "no user"
+    if user == bot_user_id:
+        return "the bot's own message"
+    if not isinstance(channel, str) or not channel or not isinstance(event.get("ts"), str):
+        return "no channel or ts"
+    if kind == "message" and event.get("channel_type") != "im":
+        return "a message outside a DM without a mention"
+    if kind == "app_mention" and (event.get("channel_type") == "im" or channel.startswith("D")):
+        return "a mention in a DM (answered as the DM's message)"
+    return None
+
+
+def incoming(body: dict[str, Any], *, bot_user_id: str | None) -> Incoming | None:
+    """An Events API `event_callback` body as the message to answer, or None to stay quiet.
+
+    Keys: a channel thread is `slack:<team>:<channel>:<thread_ts or ts>` (a mention starts
+    the thread its answer goes into; a later mention in it continues that conversation); a
+    DM is one conversation, `slack:<team>:dm:<channel>`. The message key is the event id,
+    else `slack:<channel>:<ts>`, so a redelivered event is answered once.
+    """
+    event = body.get("event")
+    if not isinstance(event, dict):
+        return None
+    why = skip_reason(event, bot_user_id=bot_user_id)
+    if why is not None:
+        log.debug("slack: not answering an event: %s", why)
+        return None
+    channel, ts = str(event["channel"]), str(event["ts"])
+    team = str(body.get("team_id") or event.get("team") or "-")
+    thread = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
+    if event["type"] == "message":  # a DM
+        conversation, reply_in = f"slack:{team}:dm:{channel}", thread
+    else:
+        conversation = f"slack:{team}:{channel}:{thread or ts}"
+        reply_in = thread or ts
+    event_id = body.get("event_id")
+    key = str(event_id) if isinstance(event_id, str) and event_id else f"slack:{channel}:{ts}"
+    request = MessageRequest(
+        text=plain_text(str(event.get("text") or ""), bot_user_id),
+        platform="slack",
+        user_id=str(event["user"]),
+        channel_id=channel,
+        workspace_id=team,
+        conversation=conversation,
+        remember_as=conversation,
+        message_key=key,
+    )
+    return Incoming(request=request, channel=channel, thread_ts=reply_in)
