@@ -2,7 +2,11 @@
 
 It records every REST call and gateway frame so tests can assert on what the real discord.py
 client sent, and it drives the client the way Discord does: HELLO, READY or RESUMED, then
-INTERACTION_CREATE dispatches of slash commands, autocomplete and button clicks. Like Discord,
+INTERACTION_CREATE dispatches of slash commands, autocomplete and button clicks, and
+MESSAGE_CREATE for messages people post (`post`) and for the bot's own posts. Messages go
+only to sessions whose identify intents ask for them (GUILD_MESSAGES, DIRECT_MESSAGES), and
+without the MESSAGE_CONTENT intent their text is withheld unless the message is a DM,
+mentions the bot (a reply that pings the bot does) or is the bot's own. Like Discord,
 it refuses a second callback for one interaction, and the first follow-up after a deferred
 reply replaces the "thinking" message and keeps its ephemeral flag. Several gateway sessions
 (replicas sharing one bot token) may be connected at once: like Discord, it sends every event
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,12 +31,16 @@ TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.GfakeA.fake-discord-token-for-tests-only"
 APP_ID = "100000000000000001"
 GUILD_ID = "200000000000000002"
 CHANNEL_ID = "300000000000000003"
+DM_CHANNEL_ID = "600000000000000006"
 EPHEMERAL = 64
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
 VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS = 1 << 10, 1 << 11, 1 << 14
 BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
+GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 0, 1 << 9, 1 << 12, 1 << 15
 TIMESTAMP = "2025-01-01T00:00:00.000000+00:00"
+MENTION = f"<@{APP_ID}>"
+_MENTIONS = re.compile(r"<@!?(\d+)>")
 OPS = {1: "HEARTBEAT", 2: "IDENTIFY", 3: "PRESENCE", 6: "RESUME", 8: "REQUEST_MEMBERS"}
 
 # Each fake numbers its ids from its own block: discord.py keeps a process-wide lock per
@@ -64,6 +73,7 @@ class Session:
     ws: web.WebSocketResponse
     id: str
     seq: int = 0
+    intents: int = 0
 
     @property
     def live(self) -> bool:
@@ -77,10 +87,13 @@ class Member:
     display: str = "Alice"
     permissions: int = 0
 
+    def user(self, *, bot: bool = False) -> dict[str, Any]:
+        return {"id": self.id, "username": self.name, "discriminator": "0",
+                "global_name": self.display, "avatar": None, "bot": bot}
+
     def payload(self) -> dict[str, Any]:
         return {
-            "user": {"id": self.id, "username": self.name, "discriminator": "0",
-                     "global_name": self.display, "avatar": None},
+            "user": self.user(),
             "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0,
             "nick": None, "pending": False, "permissions": str(self.permissions),
         }
@@ -98,6 +111,7 @@ class FakeDiscord:
         self.heartbeat_ms = heartbeat_ms
         self.calls: list[Call] = []
         self.forbidden_channels: set[str] = set()
+        self.withhold_content = True  # False: as if the app had the message-content intent
         self.messages: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, dict[str, Any]] = {}  # name -> synced command
         self.interactions: dict[str, dict[str, Any]] = {}  # token -> interaction payload
@@ -200,6 +214,52 @@ class FakeDiscord:
         return await self._interact(3, {"custom_id": custom_id, "component_type": 2},
                                     member or Member(), message=message)
 
+    async def post(self, content: str, *, member: Member | None = None, dm: bool = False,
+                   reply_to: dict[str, Any] | None = None, ping: bool = True,
+                   bot: bool = False, webhook: bool = False, kind: int | None = None,
+                   ) -> dict[str, Any]:
+        """Someone posts a message: in the guild channel, or with `dm` in their DM with the
+        bot; `reply_to` a message (the bot in its mentions when `ping` and the message is
+        the bot's). `bot`/`webhook` post as a bot or a webhook; `kind` sets the message type
+        (e.g. 7, a member joined). Dispatched as MESSAGE_CREATE; returns the message."""
+        member = member or Member()
+        mentions = [self._user(uid) for uid in dict.fromkeys(_MENTIONS.findall(content))]
+        if reply_to is not None and ping and all(m["id"] != reply_to["author"]["id"]
+                                                 for m in mentions):
+            mentions.append(reply_to["author"])
+        msg = self._new_message(DM_CHANNEL_ID if dm else CHANNEL_ID, content=content,
+                                author=member.user(bot=bot), mentions=mentions,
+                                reply_to=reply_to, kind=kind)
+        if not dm:
+            msg["member"] = {k: v for k, v in member.payload().items() if k != "user"}
+        if webhook:
+            msg["webhook_id"] = "700000000000000007"
+        self.messages[msg["id"]] = msg
+        await self._message_created(msg)
+        return msg
+
+    @staticmethod
+    def replies(call: Call, message: dict[str, Any]) -> bool:
+        """Whether `call` posted a reply to `message` (its message_reference points at it)."""
+        return (call.method == "POST" and call.path.startswith("/channels/")
+                and isinstance(call.body, dict)
+                and str((call.body.get("message_reference") or {}).get("message_id"))
+                == message["id"])
+
+    def replies_to(self, message: dict[str, Any]) -> list[Call]:
+        """The bot's posts that reply to `message`."""
+        return [c for c in self.calls if self.replies(c, message)]
+
+    def posts_in(self, channel_id: str) -> list[Call]:
+        """Every message the bot posted in a channel over REST, refused ones included."""
+        return [c for c in self.calls
+                if c.method == "POST" and c.path == f"/channels/{channel_id}/messages"]
+
+    async def wait_replies(self, message: dict[str, Any], *, count: int = 1,
+                           within: float = 5.0) -> list[Call]:
+        return await self.wait_for(lambda c: self.replies(c, message), count=count,
+                                   within=within)
+
     async def drop_connection(self, code: int = 4000) -> None:
         """Close the gateway sockets the way Discord does on a server-side restart."""
         assert self._sockets, "no gateway connection to drop"
@@ -215,7 +275,8 @@ class FakeDiscord:
     async def _dispatch_to(self, session: Session, event: str, data: dict[str, Any]) -> None:
         session.seq += 1
         await self._send(session.ws, {"op": 0, "t": event, "s": session.seq, "d": data})
-        await self._record(Call("SENT", event, {"s": session.seq, "session": session.id}))
+        await self._record(Call("SENT", event, {"s": session.seq, "session": session.id,
+                                                "id": data.get("id")}))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send an event to every connected session, as Discord does for one bot token;
@@ -223,6 +284,19 @@ class FakeDiscord:
         live = [s for s in self.sessions if s.live]
         assert live, f"no gateway session is connected to receive {event}"
         await asyncio.gather(*(self._dispatch_to(s, event, data) for s in live))
+
+    async def _message_created(self, msg: dict[str, Any]) -> None:
+        """MESSAGE_CREATE to the sessions that asked for it, each seeing what its intents
+        allow: without MESSAGE_CONTENT, the text only of DMs, mentions and its own posts."""
+        dm = "guild_id" not in msg
+        wanted = DIRECT_MESSAGES if dm else GUILD_MESSAGES
+        readable = (dm or msg["author"]["id"] == APP_ID
+                    or any(m["id"] == APP_ID for m in msg["mentions"]))
+        withheld = {**msg, "content": "", "embeds": [], "attachments": [], "components": []}
+        await asyncio.gather(*(
+            self._dispatch_to(s, "MESSAGE_CREATE", msg if readable or not self.withhold_content
+                              or s.intents & MESSAGE_CONTENT else withheld)
+            for s in self.sessions if s.live and s.intents & wanted))
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -257,7 +331,7 @@ class FakeDiscord:
         if identify.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
-        session = Session(ws, id=uuid.uuid4().hex)
+        session = Session(ws, id=uuid.uuid4().hex, intents=int(identify.get("intents", 0)))
         self.sessions.append(session)
         await self._dispatch_to(session, "READY", {
             "v": 10, "user": BOT_USER, "guilds": [], "session_id": session.id,
@@ -427,16 +501,56 @@ class FakeDiscord:
                        flags=msg["flags"] & ~128)
         return _json(msg)
 
+    def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id == APP_ID:
+            return BOT_USER
+        return Member(id=user_id, name=f"user{user_id[-4:]}", display=f"User {user_id[-4:]}").user()
+
+    def _new_message(self, channel_id: str, *, content: str, author: dict[str, Any],
+                     mentions: list[dict[str, Any]], reply_to: dict[str, Any] | None,
+                     kind: int | None = None) -> dict[str, Any]:
+        """A message as MESSAGE_CREATE and the REST API give it (not yet stored)."""
+        msg: dict[str, Any] = {
+            "id": self._id(), "channel_id": channel_id,
+            "type": kind if kind is not None else 19 if reply_to is not None else 0,
+            "author": author, "content": content, "embeds": [], "components": [],
+            "attachments": [], "mentions": mentions, "mention_roles": [], "pinned": False,
+            "mention_everyone": False, "tts": False, "timestamp": TIMESTAMP,
+            "edited_timestamp": None, "flags": 0,
+        }
+        if channel_id != DM_CHANNEL_ID:
+            msg["guild_id"] = GUILD_ID
+        if reply_to is not None:
+            msg["message_reference"] = {"type": 0, "message_id": reply_to["id"],
+                                        "channel_id": reply_to["channel_id"],
+                                        **({"guild_id": GUILD_ID} if "guild_id" in msg else {})}
+            # Discord resolves one level: the replied-to message, without its own reply.
+            msg["referenced_message"] = {k: v for k, v in reply_to.items()
+                                         if k != "referenced_message"}
+        return msg
+
     async def _channel_message(self, request: web.Request) -> web.Response:
         cid = request.match_info["cid"]
         if cid in self.forbidden_channels:
             await self._call(request, 403)
             return self._error(403, 50001, "Missing Access")
-        if cid != CHANNEL_ID:
+        if cid not in (CHANNEL_ID, DM_CHANNEL_ID):
             await self._call(request, 404)
             return self._error(404, 10003, "Unknown Channel")
         call = await self._call(request)
-        return _json(self._message(cid, call.body))
+        ref = call.body.get("message_reference") or {}
+        replied = self.messages.get(str(ref.get("message_id", "")))
+        if ref and replied is None and ref.get("fail_if_not_exists", True):
+            call.status = 400
+            return self._error(400, 50035, "Invalid Form Body: Unknown message")
+        msg = self._new_message(cid, content=call.body.get("content") or "", author=BOT_USER,
+                                mentions=[], reply_to=replied)
+        msg.update(embeds=call.body.get("embeds") or [],
+                   components=call.body.get("components") or [],
+                   allowed_mentions=call.body.get("allowed_mentions"))
+        self.messages[msg["id"]] = msg
+        await self._message_created(msg)  # the bot's own post comes back over the gateway
+        return _json(msg)
 
     async def _unknown(self, request: web.Request) -> web.Response:
         await self._call(request, 404)

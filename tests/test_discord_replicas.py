@@ -23,7 +23,7 @@ from handlers.context import AppContext
 from handlers.question_log import question_log_of
 from handlers.registry import add_after_hook
 from handlers.requests import CommandRequest
-from tests.fake_discord import EPHEMERAL, TOKEN, Call, FakeDiscord, running
+from tests.fake_discord import EPHEMERAL, MENTION, TOKEN, Call, FakeDiscord, running
 from tests.pg import PgServer, free_port
 
 SEEN: list[CommandRequest] = []
@@ -241,6 +241,34 @@ async def test_share_posts_once_and_no_replica_says_already_shared(
     assert not any("already shared" in e.get("description", "")
                    for c in fake.calls if c.rest and isinstance(c.body, dict)
                    for e in (c.body.get("data") or c.body).get("embeds") or [])
+    assert fake.find(lambda c: c.status >= 400) == [] and watch.noise() == []
+
+
+@pytest.mark.postgres
+async def test_a_mention_reaches_both_sessions_and_is_replied_to_once(
+        two_on_postgres: Replicas, fake: FakeDiscord, watch: LogWatch) -> None:
+    asked = await fake.post(f"{MENTION} who is Tertitskiy")
+    sent = fake.find(lambda c: c.method == "SENT" and c.path == "MESSAGE_CREATE"
+                     and c.body["id"] == asked["id"])
+    assert len({c.body["session"] for c in sent}) == 2  # each gateway session got it
+    await fake.wait_replies(asked)
+    lost = asyncio.ensure_future(watch.wait_for(
+        lambda r: r.name == "briefbot.discord" and "another replica" in r.getMessage()
+        and asked["id"] in r.getMessage()))
+    twice = asyncio.ensure_future(fake.wait_replies(asked, count=2))
+    done, pending = await asyncio.wait({lost, twice}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if twice in done and twice.exception() is None:
+        pytest.fail("replied twice")
+    lost.result()  # a TimeoutError here: no replica ever let the message go
+    [reply] = fake.replies_to(asked)
+    assert reply.status == 200 and reply.body["allowed_mentions"] == {"parse": []}
+    assert "Tertitskiy" in reply.body["embeds"][0]["description"]
+    assert [(r.command, r.text) for r in SEEN] == [("message", "who is Tertitskiy")]
+    store = two_on_postgres.adapters[0].ctx.store
+    assert [k for k in await claims(store) if k.endswith(f"discord:{asked['id']}")]
     assert fake.find(lambda c: c.status >= 400) == [] and watch.noise() == []
 
 

@@ -4,7 +4,8 @@ handlers.
 One job a module: `settings` (the token's shape, URL overrides), `requests` (events →
 requests, pure), `render` (results → embeds, pure), `interactions` (the replica claim and
 error sentence every callback shares), `buttons`, `commands` (the command tree), `sync`
-(registering the commands), `client` (the discord.py client), `adapter` (DiscordAdapter, the
+(registering the commands), `client` (the discord.py client and its intents), `messages`
+(mentions, DMs and replies: the conversation part), `adapter` (DiscordAdapter, the
 PlatformAdapter).
 """
 

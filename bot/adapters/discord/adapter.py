@@ -28,6 +28,7 @@ from bot.adapters.discord.buttons import ShareButton, answer_view
 from bot.adapters.discord.client import BriefClient, login
 from bot.adapters.discord.commands import DEFERRED
 from bot.adapters.discord.interactions import send_error
+from bot.adapters.discord.messages import on_message
 from bot.adapters.discord.render import NO_MENTIONS, render_messages
 from bot.adapters.discord.requests import to_request
 from bot.adapters.discord.settings import apply_urls, discord_token
@@ -232,6 +233,11 @@ class DiscordAdapter:
         except Exception:
             log.exception("discord button failed", extra={"platform": "discord"})
             await send_error(interaction, APOLOGY)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A message the gateway delivered: answered if it is addressed to the bot."""
+        if self.client.user is not None:  # always, once logged in
+            await on_message(self, self.client.user.id, message)
 
     async def reply(self, interaction: discord.Interaction[Any], result: Result, *,
                     public: bool = False) -> None:

@@ -1,4 +1,5 @@
-"""The discord.py client: our command tree and buttons, and logging in with one-line errors."""
+"""The discord.py client (our intents, command tree, buttons and message event) and logging in
+with one-line errors."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from bot.adapters.discord.render import NO_MENTIONS
 from bot.errors import UserFacingError
 from bot.settings import SettingsError
 
+INTENTS = discord.Intents(guilds=True, guild_messages=True, dm_messages=True)
+"""No privileged intent: interactions need none, and Discord sends the text of messages that
+mention the bot and of DMs without message_content (the rest arrive empty)."""
+
 
 class BriefClient(discord.Client):
-    """A plain client with our command tree; interactions need no privileged intents.
+    """A plain client with our command tree, buttons and message replies.
 
     `adapter` is None for a client that only syncs commands (`briefbot discord-sync`).
     """
@@ -23,11 +28,16 @@ class BriefClient(discord.Client):
         # The bot never joins voice: skip discord.py's start-up warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
-        super().__init__(intents=discord.Intents(guilds=True), allowed_mentions=NO_MENTIONS)
+        # No message cache: replies read what they need from the event itself.
+        super().__init__(intents=INTENTS, allowed_mentions=NO_MENTIONS, max_messages=None)
         self.adapter = adapter
         self.tree = BriefTree(self)
         add_commands(self.tree)
         self.add_dynamic_items(ShareButton, VoteButton)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.adapter is not None:
+            await self.adapter.on_message(message)
 
 
 async def login(client: discord.Client, token: str) -> None:

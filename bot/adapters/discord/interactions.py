@@ -26,7 +26,7 @@ CLAIM_TIMEOUT = 1.5  # seconds of Discord's 3 a claim may take before we answer 
 
 
 class Serving(Protocol):
-    """The adapter as commands and buttons see it."""
+    """The adapter as the client's commands, buttons and message event see it."""
 
     ctx: AppContext
 
@@ -41,6 +41,8 @@ class Serving(Protocol):
 
     async def guarded(self, interaction: discord.Interaction[Any],
                       work: Awaitable[None]) -> None: ...
+
+    async def on_message(self, message: discord.Message) -> None: ...
 
 
 def served_by(interaction: discord.Interaction[Any]) -> Serving:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import discord
 
+from handlers.conversation import MessageRequest
 from handlers.requests import CommandRequest
 
 
@@ -27,4 +29,76 @@ def to_request(
         platform_admin=perms.administrator or perms.manage_guild,
         can_manage_channel=perms.administrator or perms.manage_channels,
         options=options or {},
+    )
+
+
+ANSWERED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+"""What people type; joins, pins, boosts and the like are Discord's own (system) messages."""
+
+
+def conversation_keys(message: discord.Message, bot_id: int) -> tuple[str, str]:
+    """Where a message's conversation is read from, and where it is kept afterwards.
+
+    A DM is one conversation. In a channel each answer replies to the question it answers,
+    so the context of question U is kept under U's id; a reply F to the bot's answer A
+    continues U's conversation (A's own reference) and keeps it under F's id, where the
+    reply to the answer to F will find it. A reply to any other message continues that
+    message's conversation, if it had one.
+    """
+    if is_dm(message):
+        key = f"discord:dm:{message.channel.id}"
+        return key, key
+    own = f"discord:msg:{message.id}"
+    ref = message.reference
+    if ref is None or ref.message_id is None:
+        return own, own
+    replied = ref.resolved
+    if (isinstance(replied, discord.Message) and replied.author.id == bot_id
+            and replied.reference is not None and replied.reference.message_id is not None):
+        return f"discord:msg:{replied.reference.message_id}", own
+    return f"discord:msg:{ref.message_id}", own
+
+
+def guild_id_of(message: discord.Message) -> int | None:
+    """The message's server; None in a DM. The channel knows it even when the guild itself
+    is not (yet) in discord.py's cache."""
+    if message.guild is not None:
+        return message.guild.id
+    channel = message.channel
+    return channel.guild_id if isinstance(channel, discord.PartialMessageable) else None
+
+
+def is_dm(message: discord.Message) -> bool:
+    return isinstance(message.channel, discord.DMChannel) or guild_id_of(message) is None
+
+
+def without_mention(text: str, bot_id: int) -> str:
+    """The text with the bot's own mentions (`<@ID>`, `<@!ID>`) taken out."""
+    return " ".join(re.sub(rf"<@!?{bot_id}>", " ", text).split())
+
+
+def message_request(message: discord.Message, bot_id: int) -> MessageRequest | None:
+    """The request for a message addressed to the bot, or None for one it must not answer:
+    from a bot (itself included) or a webhook, a system message, a channel message that does
+    not mention the bot, or one whose content Discord did not send (a reply that did not
+    ping the bot: without the message-content intent its text is withheld)."""
+    if message.author.bot or message.webhook_id is not None:
+        return None
+    if message.type not in ANSWERED_TYPES or not message.content:
+        return None
+    dm = is_dm(message)
+    if not dm and not any(user.id == bot_id for user in message.mentions):
+        return None
+    conversation, remember_as = conversation_keys(message, bot_id)
+    guild_id = guild_id_of(message)
+    return MessageRequest(
+        text=without_mention(message.content, bot_id),
+        platform="discord",
+        user_id=str(message.author.id),
+        user_name=message.author.display_name,
+        channel_id=str(message.channel.id),
+        workspace_id=str(guild_id) if guild_id is not None else None,
+        conversation=conversation,
+        remember_as=remember_as,
+        message_key=f"discord:{message.id}",
     )
