@@ -20,7 +20,7 @@ import secrets
 import signal
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -96,7 +96,7 @@ async def local_reload(ctx: AppContext, via: str) -> Result:
 
 def add_admin_routes(app: web.Application, ctx: AppContext) -> None:
     token = write_admin_token(ctx.settings)
-    ctx.extras["admin_token"] = token
+    ctx.background.admin_token = token
 
     async def reload(request: web.Request) -> web.Response:
         if not is_local(request):
@@ -126,7 +126,7 @@ def install_sighup(ctx: AppContext) -> bool:
     """SIGHUP reloads the seeds (where the platform has it); the report goes to the log."""
     if not hasattr(signal, "SIGHUP"):
         return False
-    tasks: set[asyncio.Task[Any]] = ctx.extras.setdefault("sighup_tasks", set())
+    tasks = ctx.background.sighup_tasks
 
     async def run() -> None:
         result = await local_reload(ctx, "sighup")
@@ -218,12 +218,12 @@ class IndexVersionPoller:
 def start_admin(ctx: AppContext, *, interval_s: float = POLL_INTERVAL_S) -> None:
     """SIGHUP and, with a store, the version poller (stopped by stop_admin)."""
     install_sighup(ctx)
-    if ctx.store is not None and hasattr(ctx.store, "get_index_version"):
-        ctx.extras["index_poller"] = IndexVersionPoller(ctx, interval_s=interval_s).start()
+    if ctx.store is not None:
+        ctx.background.index_poller = IndexVersionPoller(ctx, interval_s=interval_s).start()
 
 
 async def stop_admin(ctx: AppContext) -> None:
-    poller = ctx.extras.pop("index_poller", None)
+    poller, ctx.background.index_poller = ctx.background.index_poller, None
     if poller is not None:
         await poller.stop()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):

@@ -7,10 +7,11 @@ import contextlib
 import gc
 import logging
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
+from bot import adapters as platforms
 from bot.admin import add_admin_routes, start_admin, stop_admin
 from bot.engine.holder import IndexHolder
 from bot.ingest.feeds import start_feeds, stop_feeds
@@ -21,12 +22,12 @@ from bot.observability import (
     setup_logging,
     stop_logging,
 )
+from bot.platform import PlatformAdapter
 from bot.scheduler import start_scheduler
-from bot.serve import HardStop, PlatformAdapter, install_signal_handlers
 from bot.settings import Settings, SettingsError
+from bot.signals import HardStop, install_signal_handlers
+from bot.store.store import Store
 from handlers.context import AppContext
-from handlers.intake import intake_of
-from handlers.question_log import question_log_of
 
 log = logging.getLogger("briefbot.app")
 
@@ -38,7 +39,7 @@ STORE_OPEN_S = 30.0  # a store that does not answer by then stops start-up
 T = TypeVar("T")
 
 
-async def open_store_or_explain(settings: Settings) -> Any:
+async def open_store_or_explain(settings: Settings) -> Store:
     """The store, or SettingsError: one line naming the variable, as `briefbot doctor` says
     (an unknown driver in DATABASE_URL, a database that does not answer, a data folder that
     cannot be written)."""
@@ -72,32 +73,23 @@ async def build_context(settings: Settings) -> AppContext:
     return AppContext(settings=settings, index=IndexHolder(index, version=version), store=store)
 
 
-def make_adapters(ctx: AppContext, *, slack: bool, discord: bool) -> list[PlatformAdapter]:
-    adapters: list[PlatformAdapter] = []
-    if slack:
-        from bot.adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter.from_settings(ctx))
-    if discord:
-        from bot.adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter.from_settings(ctx))
-    return adapters
+def make_adapters(ctx: AppContext, names: list[str]) -> list[PlatformAdapter]:
+    """The adapters of the platforms called `names`, from the registry."""
+    return [platforms.get(name).create(ctx) for name in names]
 
 
 def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Application:
     app = web.Application()
 
     async def healthz(_: web.Request) -> web.Response:
-        if not intake_of(ctx).accepting:  # draining: let the load balancer move on
+        if not ctx.intake.accepting:  # draining: let the load balancer move on
             return web.json_response({"status": "stopping"}, status=503)
         if not ctx.index.loaded:
             return web.json_response({"status": "loading"}, status=503)
-        platforms = {a.name: "connected" if getattr(a, "connected", True) else "connecting"
-                     for a in adapters}
-        down = [name for name, state in platforms.items() if state != "connected"]
+        states = {a.name: "connected" if a.connected else "connecting" for a in adapters}
+        down = [name for name, state in states.items() if state != "connected"]
         body = {"status": "connecting" if down else "ok", "index_version": ctx.index.version,
-                "platforms": platforms}
+                "platforms": states}
         if down:  # e.g. Slack unreachable or still connecting: say which
             return web.json_response({**body, "not_connected": down}, status=503)
         return web.json_response(body)
@@ -111,24 +103,19 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
     return app
 
 
-async def run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
+async def run_app(settings: Settings, names: list[str]) -> int:
+    """Serve the platforms called `names` until SIGTERM/SIGINT."""
     setup_logging(settings.log_level, settings.log_json, queued=True)  # off the request path
     try:
-        return await _run_app(settings, slack=slack, discord=discord)
+        return await _run_app(settings, names)
     finally:
         stop_logging()  # write the queued lines; later ones are written directly
 
 
-async def _run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
+async def _run_app(settings: Settings, names: list[str]) -> int:
     register_settings_secrets(settings)
-    if discord:  # a missing or malformed token stops start-up before the index loads
-        from bot.adapters.discord import discord_token
-
-        discord_token(settings)
-    if slack:  # likewise for SLACK_BOT_TOKEN / SLACK_SIGNING_SECRET / SLACK_APP_TOKEN
-        from bot.adapters.slack import slack_settings
-
-        slack_settings(settings)
+    for name in names:  # a missing or malformed token stops start-up before the index loads
+        platforms.get(name).check_settings(settings)
     stop = asyncio.Event()
     hard_stop = HardStop(HARD_STOP_S)
     install_signal_handlers(stop, on_signal=hard_stop.arm)
@@ -137,7 +124,7 @@ async def _run_app(settings: Settings, *, slack: bool, discord: bool) -> int:
         if ctx is None:
             log.info("stopped during start-up")
             return 0
-        adapters = make_adapters(ctx, slack=slack, discord=discord)
+        adapters = make_adapters(ctx, names)
         # the index and the libraries live as long as the process: keep them out of the
         # collector's full passes, which otherwise walk them all every few thousand requests
         gc.collect()
@@ -209,7 +196,7 @@ async def run_adapters(ctx: AppContext, adapters: list[PlatformAdapter],
     starting = asyncio.create_task(start_all(), name="start-adapters")
     stopping = asyncio.create_task(stop.wait(), name="stop-signal")
     failures = {asyncio.create_task(adapter.wait_failed(), name=f"{adapter.name}-failed")
-                for adapter in adapters if hasattr(adapter, "wait_failed")}
+                for adapter in adapters}
     waiting = {starting, stopping, *failures}
     try:
         while not stopping.done():
@@ -237,12 +224,12 @@ async def shutdown(
     so answers in flight can still be delivered; the store closes last because the adapters,
     handlers and scheduler may write to it until then.
     """
-    intake = intake_of(ctx)
+    intake = ctx.intake
     intake.close()
     await stop_admin(ctx)
     log.info("shutting down", extra={"in_flight": intake.in_flight})
     # The scheduler's delivery in progress gets the same grace, in parallel, before adapters.
-    scheduler = ctx.extras.pop("scheduler", None)
+    scheduler, ctx.background.scheduler = ctx.background.scheduler, None
     stopping = [scheduler.stop(grace_s)] if scheduler is not None else []
     stopping.append(stop_feeds(ctx))  # a feed item being added: a few seconds, then cancelled
     still_running, *_ = await asyncio.gather(intake.drain(grace_s), *stopping)
@@ -259,7 +246,7 @@ async def shutdown(
                           extra={"adapter": adapter.name})
     if runner is not None:
         await runner.cleanup()
-    questions = question_log_of(ctx)
+    questions = ctx.question_log
     if questions is not None:  # questions asked up to now reach the store before it closes
         try:
             await questions.close()

@@ -129,18 +129,21 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from bot import adapters
     from bot.serve import serve
 
     settings = _settings(args)
-    slack, discord = args.slack, args.discord
-    if args.auto:  # the container's CMD: serve whatever has a token
-        slack = slack or settings.slack_bot_token is not None
-        discord = discord or settings.discord_token is not None
-        if not (slack or discord):
+    asked = [*(["slack"] if args.slack else []), *(["discord"] if args.discord else []),
+             *(args.platform or [])]
+    if args.auto or not asked:  # the container's CMD: serve whatever the settings turn on
+        on = adapters.configured(settings)
+        if args.auto and not (asked or on):
             raise SettingsError(
                 "serve --auto: neither SLACK_BOT_TOKEN nor DISCORD_TOKEN is set; set one or both"
             )
-    return serve(settings, slack=slack, discord=discord)
+        if args.auto or settings.platforms:
+            asked += on
+    return serve(settings, list(dict.fromkeys(asked)))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -360,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="answer in Slack and/or Discord")
     p.add_argument("--slack", action="store_true", help="serve Slack (SLACK_BOT_TOKEN ...)")
     p.add_argument("--discord", action="store_true", help="serve Discord (DISCORD_TOKEN)")
+    p.add_argument("--platform", action="append", metavar="NAME",
+                   help="serve a platform by its registry name (repeatable)")
     p.add_argument("--auto", action="store_true",
                    help="serve every platform whose token is set (what the container runs)")
     seeds(p)

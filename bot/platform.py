@@ -7,6 +7,7 @@ adapter; adapters import it and never the core's wiring. Platforms are found by 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -78,3 +79,22 @@ class Platform:
     create: Callable[[AppContext], PlatformAdapter]
     configured: Callable[[Settings], bool]
     """Whether the settings turn this platform on when `serve` is given no platform flag."""
+
+
+class AdapterDefaults:
+    """The protocol's optional behaviour, for adapters with nothing to say there: always
+    connected, no HTTP routes, never failing for good, every channel postable."""
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def attach_routes(self, app: web.Application) -> None:
+        return None
+
+    async def wait_failed(self) -> Exception:
+        await asyncio.Event().wait()  # never set: returns only by cancellation
+        raise AssertionError("unreachable")
+
+    async def check_channel(self, channel_id: str) -> str | None:
+        return None

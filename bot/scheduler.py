@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Literal
 from bot.background import stop_gracefully
 from bot.models import Briefing
 from bot.observability import briefing_failed, briefing_sent
+from bot.platform import DeliveryError, PlatformAdapter
 from bot.schedule import LATE_WINDOW, due_date
-from bot.serve import DeliveryError, PlatformAdapter
 from bot.store.store import DEFAULT_LEASE, Known, Subscription
 
 if TYPE_CHECKING:
@@ -262,14 +262,14 @@ class Scheduler:
 def start_scheduler(ctx: AppContext, adapters: list[PlatformAdapter]) -> Scheduler | None:
     """Start posting briefings through `adapters` (by their platform name); needs a store.
 
-    Also publishes the adapters as ctx.extras["adapters"] so `/brief subscribe` can ask one
+    Also publishes the adapters as `ctx.platforms` so `/brief subscribe` can ask one
     whether the bot may post in the channel.
     """
     by_platform = {adapter.name: adapter for adapter in adapters}
-    ctx.extras["adapters"] = by_platform
+    ctx.platforms = by_platform
     if ctx.store is None or not by_platform:
         return None
     scheduler = Scheduler(ctx, by_platform)
     scheduler.start()
-    ctx.extras["scheduler"] = scheduler
+    ctx.background.scheduler = scheduler
     return scheduler

@@ -51,10 +51,9 @@ def _require_manager(req: CommandRequest, ctx: AppContext) -> None:
 
 
 async def _check_can_post(req: CommandRequest, ctx: AppContext, channel_id: str) -> None:
-    """Adapters may offer `check_channel(channel_id) -> problem sentence | None`."""
-    adapter = ctx.extras.get("adapters", {}).get(req.platform)
-    check = getattr(adapter, "check_channel", None)
-    if check is not None and (problem := await check(channel_id)):
+    """The platform says whether briefbot may post there (None: not connected here)."""
+    adapter = ctx.platforms.get(req.platform)
+    if adapter is not None and (problem := await adapter.check_channel(channel_id)):
         raise UserFacingError(problem)
 
 

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from handlers.claims import Claims
+from handlers.conversation_store import Conversations
+from handlers.intake import Intake
+from handlers.question_log import QuestionLog
 
 if TYPE_CHECKING:
+    from bot.admin import IndexVersionPoller
     from bot.engine.holder import IndexHolder
+    from bot.ingest.feeds import FeedPoller
+    from bot.platform import PlatformAdapter
+    from bot.scheduler import Scheduler
     from bot.settings import Settings
+    from bot.store.store import Store
 
 
 def utc_now() -> datetime:
@@ -17,19 +28,61 @@ def utc_now() -> datetime:
 
 
 @dataclass
+class Background:
+    """The running app's background work, started and stopped by bot/app.py."""
+
+    scheduler: Scheduler | None = None
+    index_poller: IndexVersionPoller | None = None
+    feed_poller: FeedPoller | None = None
+    admin_token: str | None = None
+    sighup_tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+@dataclass
 class AppContext:
     """Shared state of one briefbot process.
 
-    `store` is the durable store (subscriptions, deliveries, votes); it may be None on the
-    command line. `clock` is injectable so schedule logic can be tested without sleeping.
+    `store` is the durable store (subscriptions, deliveries, votes, conversations); it is
+    None on the command line. `clock` is injectable so schedule logic can be tested without
+    sleeping. The fields after `clock` are the process's running state: not constructor
+    arguments, and fresh in a `dataclasses.replace` copy.
     """
 
     settings: Settings
     index: IndexHolder
-    store: Any = None
+    store: Store | None = None
     clock: Callable[[], datetime] = utc_now
-    extras: dict[str, Any] = field(default_factory=dict)
+    intake: Intake = field(default_factory=Intake, init=False)
+    platforms: dict[str, PlatformAdapter] = field(default_factory=dict, init=False)
+    """Connected platforms by name (`/brief subscribe` asks one whether it may post)."""
+    background: Background = field(default_factory=Background, init=False)
+    _question_log: QuestionLog | None = field(default=None, init=False, repr=False)
+    _conversations: Conversations | None = field(default=None, init=False, repr=False)
+    _claims: Claims | None = field(default=None, init=False, repr=False)
 
     def is_admin(self, platform: str, user_id: str, platform_admin: bool = False) -> bool:
         """Admins are listed in BRIEFBOT_ADMINS or flagged by the platform itself."""
         return platform_admin or f"{platform}:{user_id}" in self.settings.admin_ids
+
+    @property
+    def question_log(self) -> QuestionLog | None:
+        """Questions asked, queued for the store (None without a store)."""
+        if self.store is None:
+            return None
+        if self._question_log is None or self._question_log.store is not self.store:
+            self._question_log = QuestionLog(self.store)
+        return self._question_log
+
+    @property
+    def conversations(self) -> Conversations:
+        """Chat context and message claims: in the store, or in memory without one."""
+        if self._conversations is None or self._conversations.store is not self.store:
+            self._conversations = Conversations(self.store)
+        return self._conversations
+
+    @property
+    def claims(self) -> Claims:
+        """Do-it-once keys (Share, chat messages): in the store, or in memory without one."""
+        if self._claims is None or self._claims.store is not self.store:
+            self._claims = Claims(self.store)
+        return self._claims

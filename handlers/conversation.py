@@ -11,27 +11,19 @@ record as `/ask`.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-from dataclasses import dataclass, field
-from datetime import timedelta
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from bot.engine.protocol import AnswerEngine
 from bot.models import Answer, Notice, Result
 from handlers.commands import checked_question
 from handlers.context import AppContext
-from handlers.followup import Context, remember, resolve
+from handlers.followup import remember, resolve
 from handlers.requests import CommandRequest
 from handlers.usage import usage_notice
 
 log = logging.getLogger("briefbot.conversation")
-
-CONTEXT_TTL = timedelta(days=1)
-MESSAGE_CLAIM = "message:"  # the store purges these claims after a day
-MEMORY_KEPT = 2048  # conversations a store-less process (the CLI, tests) keeps in memory
 
 
 class MessageRequest(CommandRequest):
@@ -51,71 +43,6 @@ class MessageRequest(CommandRequest):
                              "is answered once across retries, redeliveries and replicas.")
 
 
-@dataclass
-class _Memory:
-    """The store-less fallback: conversations and claims of this process only."""
-
-    contexts: dict[str, tuple[float, str]] = field(default_factory=dict)
-    claimed: dict[str, float] = field(default_factory=dict)
-
-    def trim(self) -> None:
-        for table in (self.contexts, self.claimed):
-            while len(table) > MEMORY_KEPT:
-                table.pop(next(iter(table)))
-
-
-class Conversations:
-    """Context per conversation and the once-per-message claim, in the store when there is
-    one (shared by replicas), else in this process's memory."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._memory = _Memory()
-
-    async def claim(self, message_key: str) -> bool:
-        key = MESSAGE_CLAIM + message_key
-        store = self.ctx.store
-        if store is not None:
-            return await store.claim_once(key)
-        if key in self._memory.claimed:
-            return False
-        self._memory.claimed[key] = time.monotonic()
-        self._memory.trim()
-        return True
-
-    async def get(self, key: str) -> Context | None:
-        raw: str | None
-        store = self.ctx.store
-        if store is not None:
-            raw = await store.get_conversation(key)
-        else:
-            kept = self._memory.contexts.get(key)
-            expired = kept is None or time.monotonic() - kept[0] > CONTEXT_TTL.total_seconds()
-            raw = None if expired or kept is None else kept[1]
-        if raw is None:
-            return None
-        try:
-            return Context.model_validate_json(raw)
-        except ValidationError:  # written by another version: start the conversation afresh
-            log.warning("ignoring a conversation context that does not parse",
-                        extra={"conversation": key[:80]})
-            return None
-
-    async def put(self, key: str, context: Context) -> None:
-        raw = context.model_dump_json()
-        store = self.ctx.store
-        if store is not None:
-            await store.put_conversation(key, raw, ttl=CONTEXT_TTL)
-        else:
-            self._memory.contexts.pop(key, None)
-            self._memory.contexts[key] = (time.monotonic(), raw)
-            self._memory.trim()
-
-
-def conversations_of(ctx: AppContext) -> Conversations:
-    return ctx.conversations
-
-
 def _sentence_ids(answer: Answer) -> list[str]:
     return [sid for citation in answer.citations for sid in citation.sentence_ids]
 
@@ -127,7 +54,7 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
     text = checked_question(req.text, "message")
     if not text or text.lower() in {"help", "?", "-h", "--help", "hi", "hello", "hey"}:
         return _chat_usage()
-    conversations = conversations_of(ctx)
+    conversations = ctx.conversations
     previous = await conversations.get(req.conversation)
     followup = resolve(text, previous)
     engine: AnswerEngine = ctx.index.current
@@ -159,8 +86,3 @@ def _chat_usage() -> Notice:
                 "`why might it fail`. In a thread, follow up with `what did he say?`, "
                 "`why?` or `tell me more`.",
     })
-
-
-def context_json(context: Context) -> str:
-    """A context as stored (tests, debugging)."""
-    return json.dumps(context.model_dump(), ensure_ascii=False)

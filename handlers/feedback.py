@@ -51,7 +51,7 @@ async def vote(req: CommandRequest, ctx: AppContext) -> Result:
     question = req.options.get("question", "").strip()
     intent = req.options.get("intent", "").strip()
     citations = req.options.get("citations") or None
-    if not question and hasattr(store, "question_for"):  # the button carried only the id
+    if not question:  # the button carried only the id
         await flush_questions(ctx)
         known = await store.question_for(answer_id)
         if known is not None:

@@ -67,8 +67,5 @@ class Intake:
 
 
 def intake_of(ctx: AppContext) -> Intake:
-    """The context's intake, created on first use (kept in `ctx.extras["intake"]`)."""
-    intake = ctx.extras.get("intake")
-    if not isinstance(intake, Intake):
-        intake = ctx.extras["intake"] = Intake()
-    return intake
+    """The context's intake."""
+    return ctx.intake

@@ -120,10 +120,5 @@ class QuestionLog:
 
 
 def question_log_of(ctx: AppContext) -> QuestionLog | None:
-    """The context's question log (made on first use), or None when there is no store."""
-    if ctx.store is None:
-        return None
-    current = ctx.extras.get("question_log")
-    if current is None or current.store is not ctx.store:
-        current = ctx.extras["question_log"] = QuestionLog(ctx.store)
-    return current
+    """The context's question log, or None when there is no store."""
+    return ctx.question_log

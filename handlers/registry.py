@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
+from bot.store.store import MESSAGE_CLAIM
 from handlers import add, briefing, commands, conversation, feedback, reload, share
 from handlers.context import AppContext
 from handlers.conversation import MessageRequest
@@ -109,7 +110,7 @@ async def converse(req: MessageRequest, ctx: AppContext) -> Result | None:
     Claimed first (one statement in the store), so two replicas given the same event, or a
     platform redelivering it, produce one reply.
     """
-    if not await ctx.conversations.claim(req.message_key):
+    if not await ctx.claims.once(MESSAGE_CLAIM + req.message_key):
         log.info("message already answered",
                  extra={"platform": req.platform, "request_id": req.request_id})
         return None

@@ -35,7 +35,7 @@ async def reload_seeds(req: CommandRequest, ctx: AppContext) -> Notice | UserErr
     """The reload itself, for a caller that checked the rights (`/reload`, `/add`): the
     report as a Notice, or the sentence saying why nothing changed."""
     try:
-        if ctx.store is not None and hasattr(ctx.store, "bump_index_version"):
+        if ctx.store is not None:
             store = ctx.store
 
             async def publish() -> int:

@@ -12,21 +12,10 @@ from handlers.context import AppContext
 from handlers.requests import CommandRequest
 
 
-async def claim_once(ctx: AppContext, key: str) -> bool:
-    """True the first time `key` is claimed (store-backed when there is a store)."""
-    if ctx.store is not None:
-        return bool(await ctx.store.claim_once(key))
-    seen: set[str] = ctx.extras.setdefault("claimed_keys", set())
-    if key in seen:
-        return False
-    seen.add(key)
-    return True
-
-
 async def share(req: CommandRequest, ctx: AppContext) -> Result:
     """options: answer_id, source_command (ask|who); text: the question or name."""
     answer_id = req.options.get("answer_id", "")
-    if not await claim_once(ctx, f"share:{req.platform}:{req.channel_id}:{answer_id}"):
+    if not await ctx.claims.once(f"share:{req.platform}:{req.channel_id}:{answer_id}"):
         return Notice(text="That answer is already shared in this channel.")
     source = req.options.get("source_command", "ask")
     handler = commands.who if source == "who" else commands.ask

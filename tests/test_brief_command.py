@@ -21,7 +21,7 @@ NOW = datetime(2024, 3, 30, 12, 0, tzinfo=UTC)  # the day before Berlin's spring
 @pytest.fixture
 async def chat(ctx: AppContext, tmp_path: Path) -> AsyncIterator[AppContext]:
     store = await open_store_url(f"sqlite+aiosqlite:///{tmp_path / 'brief.db'}")
-    yield dataclasses.replace(ctx, store=store, clock=FakeClock(NOW), extras={})
+    yield dataclasses.replace(ctx, store=store, clock=FakeClock(NOW))
     await store.close()
 
 
@@ -99,7 +99,7 @@ async def test_a_channel_the_bot_cannot_post_in(chat: AppContext) -> None:
         async def check_channel(self, channel_id: str) -> str | None:
             return f"I can't post in <#{channel_id}>: invite me with `/invite @briefbot`."
 
-    chat.extras["adapters"] = {"slack": Adapter()}
+    chat.platforms = {"slack": Adapter()}
     result = await brief(chat, "subscribe 08:30")
     assert isinstance(result, UserError) and "/invite @briefbot" in result.message
     assert await chat.store.list_subscriptions() == []

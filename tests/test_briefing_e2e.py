@@ -129,7 +129,7 @@ async def platform(request: pytest.FixtureRequest, live: AppContext
                    ) -> AsyncIterator[Platform]:
     make = slack_platform if request.param == "slack" else discord_platform
     async with make(live) as platform:
-        live.extras["adapters"] = {platform.name: platform.adapter}  # as start_scheduler does
+        live.platforms = {platform.name: platform.adapter}  # as start_scheduler does
         yield platform
 
 
@@ -145,7 +145,7 @@ async def tick(scheduler: Scheduler, clock: FakeClock) -> list[tuple[str, str, d
 async def test_subscribe_then_the_briefing_is_posted_once_a_day(
         platform: Platform, live: AppContext) -> None:
     clock: FakeClock = live.clock
-    scheduler = Scheduler(live, live.extras["adapters"], sleep=no_sleep)
+    scheduler = Scheduler(live, live.platforms, sleep=no_sleep)
 
     reply = await platform.brief("subscribe 08:30 Europe/Berlin")
     assert "Daily briefing subscribed" in reply and "08:30 Europe/Berlin" in reply
@@ -170,7 +170,7 @@ async def test_subscribe_then_the_briefing_is_posted_once_a_day(
     for later in (timedelta(minutes=1), timedelta(hours=15, minutes=28)):  # to 23:59 Berlin
         clock.advance(seconds=later.total_seconds())
         assert await tick(scheduler, clock) == []
-    assert await tick(Scheduler(live, live.extras["adapters"], sleep=no_sleep), clock) == []
+    assert await tick(Scheduler(live, live.platforms, sleep=no_sleep), clock) == []
     assert len(platform.posts()) == 1
 
     status = await platform.brief("status")

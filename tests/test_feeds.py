@@ -368,9 +368,9 @@ async def test_the_poller_starts_only_with_a_feeds_file(
     assert start_feeds(ctx) is None  # no feeds.yaml
     (seeds / "feeds.yaml").write_text("feeds: []\n", encoding="utf-8")
     poller = start_feeds(ctx)
-    assert poller is not None and ctx.extras["feed_poller"] is poller
+    assert poller is not None and ctx.background.feed_poller is poller
     await asyncio.wait_for(stop_feeds(ctx), WAIT_S)
-    assert "feed_poller" not in ctx.extras and poller._task is None
+    assert ctx.background.feed_poller is None and poller._task is None
 
 
 async def test_a_running_server_polls_its_feeds(
@@ -397,8 +397,8 @@ async def test_a_running_server_polls_its_feeds(
     try:
         await asyncio.wait_for(polled.wait(), WAIT_S)
         assert ctx.index.version == 1 and len(new_files(seeds)) == 3
-        assert "feed_poller" in ctx.extras
+        assert ctx.background.feed_poller is not None
     finally:
         stop.set()
         await asyncio.wait_for(server, WAIT_S)
-    assert "feed_poller" not in ctx.extras
+    assert ctx.background.feed_poller is None

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import Briefing
+from bot.platform import AdapterDefaults, DeliveryError
 from bot.scheduler import Scheduler
-from bot.serve import DeliveryError
 from bot.store import Store, open_store_url
 from bot.store.store import DEFAULT_LEASE
 from handlers.context import AppContext
@@ -26,7 +26,7 @@ T0 = datetime(2024, 3, 4, 8, 30, tzinfo=UTC)  # a Monday, 08:30 UTC
 DAY = date(2024, 3, 4)
 
 
-class RecordingAdapter:
+class RecordingAdapter(AdapterDefaults):
     """Stands in for Slack/Discord at the platform boundary."""
 
     def __init__(self, name: str = "slack", failures: list[Exception] | None = None) -> None:
@@ -66,7 +66,7 @@ async def replicas(
 
     async def make() -> AppContext:
         stores.append(await open_store_url(store_url, clock=clock))
-        return dataclasses.replace(ctx, store=stores[-1], clock=clock, extras={})
+        return dataclasses.replace(ctx, store=stores[-1], clock=clock)
 
     contexts = [await make(), await make()]
     yield contexts
@@ -240,7 +240,7 @@ async def test_next_briefing_says_what_is_new_since_the_previous(
 
     store = await open_store_url(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}", clock=clock)
     try:
-        ctx = dataclasses.replace(ctx, store=store, clock=clock, extras={})
+        ctx = dataclasses.replace(ctx, store=store, clock=clock)
         await subscribe(ctx, "C1", 8, 30)
         clock.now = T0
         adapter = RecordingAdapter()

@@ -22,8 +22,9 @@ from aiohttp import web
 from bot.app import serve_until
 from bot.engine.holder import IndexHolder
 from bot.models import Briefing, Notice, Result
-from bot.serve import install_signal_handlers
+from bot.platform import AdapterDefaults
 from bot.settings import Settings, SettingsError
+from bot.signals import install_signal_handlers
 from bot.store import open_store
 from handlers import AppContext, CommandRequest, dispatch
 from handlers.intake import SHUTTING_DOWN, Intake, intake_of
@@ -51,7 +52,7 @@ class SlowCommand:
         return Notice(text="slow answer")
 
 
-class HttpAdapter:
+class HttpAdapter(AdapterDefaults):
     """Platform-shaped adapter: POST /test/command dispatches like Slack's HTTP mode."""
 
     name = "test"

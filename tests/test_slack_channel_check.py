@@ -43,7 +43,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def slack(ctx: AppContext, fake: FakeSlack) -> AsyncIterator[TestClient]:
     ctx.store = await open_store(ctx.settings)  # SQLite in the test's tmp data dir
     client, adapter = await serve_http(ctx, fake)
-    ctx.extras["adapters"] = {"slack": adapter}  # what start_scheduler publishes in serve
+    ctx.platforms = {"slack": adapter}  # what start_scheduler publishes in serve
     yield client
     await client.close()
     await adapter.stop()

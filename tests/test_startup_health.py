@@ -27,6 +27,7 @@ from aiohttp import web
 
 from bot.app import SHUTDOWN_GRACE_S, serve_until
 from bot.engine.holder import IndexHolder
+from bot.platform import AdapterDefaults
 from bot.settings import Settings
 from bot.store import open_store, open_store_url
 from handlers import AppContext
@@ -307,7 +308,7 @@ def status_ok(body: dict[str, Any]) -> bool:
 
 # --- stop wins whatever is going on -----------------------------------------------------------
 
-class StuckAdapter:
+class StuckAdapter(AdapterDefaults):
     """An adapter whose start never finishes (a platform that never answers)."""
 
     name = "stuck"
@@ -346,7 +347,7 @@ async def test_stop_wins_while_an_adapter_is_still_starting(tmp_path: Path) -> N
 
 _STUCK_SHUTDOWN = """
 import asyncio, sys, time
-from bot.serve import HardStop, install_signal_handlers
+from bot.signals import HardStop, install_signal_handlers
 
 async def main():
     stop = asyncio.Event()

@@ -211,10 +211,10 @@ class FeedPoller:
                  worker_id: str | None = None) -> None:
         self.ctx = ctx
         self.clock = clock or ctx.clock
-        minutes = getattr(ctx.settings, "feed_interval_minutes", 30)
+        minutes = ctx.settings.feed_interval_minutes
         self.interval = interval or timedelta(minutes=minutes)
         self.check_every_s = check_every_s
-        self.worker_id = worker_id or getattr(ctx.store, "worker_id", None)
+        self.worker_id = worker_id or (ctx.store.worker_id if ctx.store is not None else None)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -351,12 +351,12 @@ def start_feeds(ctx: AppContext) -> FeedPoller | None:
     if ctx.store is None or not feeds_path(ctx.settings.seeds_dir).exists():
         return None
     poller = FeedPoller(ctx).start()
-    ctx.extras["feed_poller"] = poller
+    ctx.background.feed_poller = poller
     log.info("polling feeds", extra={"every_minutes": poller.interval.total_seconds() / 60})
     return poller
 
 
 async def stop_feeds(ctx: AppContext, grace_s: float = 5.0) -> None:
-    poller = ctx.extras.pop("feed_poller", None)
+    poller, ctx.background.feed_poller = ctx.background.feed_poller, None
     if poller is not None:
         await poller.stop(grace_s)
