@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from bot.adapters.discord import DiscordAdapter, discord_token
 from bot.adapters.discord.render import render_messages
 from bot.models import Answer, Briefing, BriefingSection, Notice, Result
-from bot.platform import DeliveryError
+from bot.platform import DeliveryError, PlatformAdapter
 from bot.settings import SettingsError
 from bot.store import Store
 from handlers.context import AppContext
@@ -374,6 +374,7 @@ async def test_a_token_the_gateway_refuses_after_start_ends_wait_failed(
 
 
 async def test_wait_failed_keeps_waiting_through_a_stop(bot: DiscordAdapter) -> None:
+    assert isinstance(bot, PlatformAdapter)  # the whole protocol
     waiting = asyncio.ensure_future(bot.wait_failed())
     await asyncio.wait_for(bot.stop(), 10)  # the gateway task has ended when stop returns
     await asyncio.sleep(0)

@@ -155,6 +155,17 @@ async def test_a_reply_to_an_answer_follows_up_on_it(bot: DiscordAdapter,
     assert "Nothing will happen unless Xi Jinping" not in shown(reply)
 
 
+async def test_a_mention_replying_to_a_question_continues_its_conversation(
+        bot: DiscordAdapter, fake: FakeDiscord) -> None:
+    first = await fake.post(f"{MENTION} who is Tertitskiy")
+    await fake.wait_replies(first)
+    other = Member(id="400000000000000009", name="bob", display="Bob")
+    again = await fake.post(f"{MENTION} what did he say?", reply_to=first, member=other)
+    [reply] = await fake.wait_replies(again)
+    assert "Nothing will happen unless Xi Jinping" in shown(reply)
+    assert requests()[-1].conversation == f"discord:msg:{first['id']}"
+
+
 async def test_messages_not_for_the_bot_get_no_reply(bot: DiscordAdapter,
                                                      fake: FakeDiscord) -> None:
     answered = await fake.post(f"{MENTION} who is Tertitskiy")
