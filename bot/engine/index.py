@@ -2,7 +2,7 @@
 
 The corpus (documents, sentences, entities, BM25) is `bot.engine.corpus`; answering over it is
 `bot.engine.engine`. This module only puts the two together, at the top of the engine's
-import graph: nothing in `bot/engine` imports it except reload.
+import graph: in `bot/engine` only reload and holder (which keep what it builds) import it.
 """
 
 from __future__ import annotations
