@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from bot.ids import new_id
 
-Platform = Literal["slack", "discord", "cli"]
+Platform = Annotated[str, Field(min_length=1, max_length=32)]
+"""A platform's registry name (`slack`, `discord`, a plug-in's), or `cli`."""
 
 
 class CommandRequest(BaseModel):
