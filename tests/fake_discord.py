@@ -111,6 +111,7 @@ class FakeDiscord:
         self.heartbeat_ms = heartbeat_ms
         self.calls: list[Call] = []
         self.forbidden_channels: set[str] = set()
+        self.no_history_channels: set[str] = set()  # replies refused there (160002)
         self.withhold_content = True  # False: as if the app had the message-content intent
         self.messages: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, dict[str, Any]] = {}  # name -> synced command
@@ -539,6 +540,10 @@ class FakeDiscord:
             return self._error(404, 10003, "Unknown Channel")
         call = await self._call(request)
         ref = call.body.get("message_reference") or {}
+        if ref and cid in self.no_history_channels:
+            call.status = 400
+            return self._error(400, 160002,
+                               "Cannot reply without permission to read message history")
         replied = self.messages.get(str(ref.get("message_id", "")))
         if ref and replied is None and ref.get("fail_if_not_exists", True):
             call.status = 400

@@ -274,6 +274,19 @@ async def test_a_refused_reply_is_logged_and_the_bot_answers_on(
     assert len(fake.posts_in(CHANNEL_ID)) == 2 and fake.replies_to(refused)[0].status == 403
 
 
+async def test_without_read_message_history_the_answer_is_posted_without_the_reply(
+        bot: DiscordAdapter, fake: FakeDiscord, caplog: pytest.LogCaptureFixture) -> None:
+    fake.no_history_channels.add(CHANNEL_ID)
+    asked = await fake.post(f"{MENTION} who is Tertitskiy")
+    refused, posted = await fake.wait_for(
+        lambda c: c.path == f"/channels/{CHANNEL_ID}/messages", count=2)
+    assert refused.status == 400 and fake.replies(refused, asked)
+    assert posted.status == 200 and "message_reference" not in posted.body
+    assert posted.body["allowed_mentions"] == {"parse": []} and "Tertitskiy" in shown(posted)
+    [warning] = [r for r in caplog.records if "Read Message History" in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+
+
 async def test_the_vote_buttons_under_a_reply_work(bot: DiscordAdapter,
                                                   fake: FakeDiscord) -> None:
     asked = await fake.post(f"{MENTION} who is Tertitskiy")

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("briefbot.discord")
 
+CANNOT_REPLY_WITHOUT_HISTORY = 160002
+"""Discord's error code for a reply where the bot may not Read Message History."""
+
 
 class Answering(Protocol):
     """What the adapter lends the message replies: the app, and the answers' buttons."""
@@ -70,10 +73,19 @@ async def _send(message: discord.Message, result: Result, view: discord.ui.View 
     reference = None if is_dm(message) else message.to_reference(fail_if_not_exists=False)
     parts = render_messages(result)
     for i, embeds in enumerate(parts):
+        kwargs = {"embeds": embeds, "allowed_mentions": NO_MENTIONS,
+                  "view": view if i == len(parts) - 1 else None}
         try:
-            await message.channel.send(
-                embeds=embeds, reference=reference, allowed_mentions=NO_MENTIONS,
-                view=view if i == len(parts) - 1 else None)
+            try:
+                await message.channel.send(reference=reference, **kwargs)
+            except discord.HTTPException as exc:
+                if reference is None or exc.code != CANNOT_REPLY_WITHOUT_HISTORY:
+                    raise
+                log.warning("discord: no Read Message History in this channel, so the answer "
+                            "is posted without replying to the question (and a reply to it "
+                            "starts afresh); give the bot's role that permission", extra=where)
+                reference = None
+                await message.channel.send(**kwargs)
         except discord.HTTPException as exc:
             log.warning("discord refused the reply to a message (%s: %s)", exc.status,
                         exc.text or "no detail", extra=where)
