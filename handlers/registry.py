@@ -9,28 +9,33 @@ from collections.abc import Awaitable, Callable
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
 from bot.store.store import MESSAGE_CLAIM
-from handlers import add, briefing, commands, conversation, feedback, reload, share
+from handlers.add import add
+from handlers.briefing import brief
+from handlers.commands import ask, help_, who
 from handlers.context import AppContext
-from handlers.conversation import MessageRequest
+from handlers.conversation import MessageRequest, message
 from handlers.errors import APOLOGY
+from handlers.feedback import gaps, recorded, vote
 from handlers.intake import ShuttingDownError, intake_of
+from handlers.reload import reload
 from handlers.requests import CommandRequest
+from handlers.share import share
 
 log = logging.getLogger("briefbot.commands")
 
 Handler = Callable[[CommandRequest, AppContext], Awaitable[Result]]
 
 HANDLERS: dict[str, Handler] = {
-    "ask": feedback.recorded(commands.ask),  # questions are kept for /gaps
-    "who": feedback.recorded(commands.who),
-    "help": commands.help_,
-    "share": share.share,
-    "brief": briefing.brief,
-    "reload": reload.reload,
-    "add": add.add,
-    "vote": feedback.vote,
-    "gaps": feedback.gaps,
-    "message": feedback.recorded(conversation.message),  # chat: mentions, DMs, threads
+    "ask": recorded(ask),  # questions are kept for /gaps
+    "who": recorded(who),
+    "help": help_,
+    "share": share,
+    "brief": brief,
+    "reload": reload,
+    "add": add,
+    "vote": vote,
+    "gaps": gaps,
+    "message": recorded(message),  # chat: mentions, DMs, threads
 }
 
 

@@ -7,7 +7,7 @@ same index; the store's claim makes a second click (or a second replica) post no
 from __future__ import annotations
 
 from bot.models import Answer, Notice, Result
-from handlers import commands
+from handlers.commands import ask, who
 from handlers.context import AppContext
 from handlers.requests import CommandRequest
 
@@ -18,7 +18,7 @@ async def share(req: CommandRequest, ctx: AppContext) -> Result:
     if not await ctx.claims.once(f"share:{req.platform}:{req.channel_id}:{answer_id}"):
         return Notice(text="That answer is already shared in this channel.")
     source = req.options.get("source_command", "ask")
-    handler = commands.who if source == "who" else commands.ask
+    handler = who if source == "who" else ask
     result = await handler(req.model_copy(update={"command": source}), ctx)
     if isinstance(result, Answer):
         result.answer_id = answer_id or result.answer_id

@@ -20,8 +20,8 @@ from sqlalchemy import Insert, Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bot.store.tables as t
 from bot.schedule import DailyTime
-from bot.store import tables as t
 
 if TYPE_CHECKING:
     from bot.store.migrations import Migration
