@@ -18,6 +18,7 @@ import discord
 from bot.adapters.discord.render import NO_MENTIONS, render_messages
 from bot.adapters.discord.requests import is_dm, message_request
 from bot.models import Answer, Result, UserError
+from handlers.conversation import MessageRequest
 from handlers.errors import APOLOGY
 from handlers.registry import converse
 
@@ -50,6 +51,14 @@ async def on_message(adapter: Answering, bot_id: int, message: discord.Message) 
         return
     where = {"platform": "discord", "discord_message": message.id, "channel": req.channel_id,
              "user": req.user_id, "request_id": req.request_id}
+    try:
+        await _answer(adapter, message, req, where)
+    except Exception:  # rendering or sending broke: nothing more can reach this user
+        log.exception("discord message could not be answered", extra=where)
+
+
+async def _answer(adapter: Answering, message: discord.Message, req: MessageRequest,
+                  where: dict[str, object]) -> None:
     result: Result | None
     try:
         result = await converse(req, adapter.ctx)
