@@ -320,7 +320,7 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
                             slack_bot_token=SecretStr("xoxb-bench"), slack_app_token=None,
                             slack_signing_secret=SecretStr(SECRET), slack_api_url=fake.api_url)
         ctx = await build_context(settings)
-        [adapter] = make_adapters(ctx, slack=True, discord=False)
+        [adapter] = make_adapters(ctx, ["slack"])
         make_web_app(ctx, [adapter])  # installs the metrics hook, as in serve
         bare = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=fake.api_url),
                         signing_secret=SECRET, process_before_response=True)
