@@ -26,7 +26,15 @@ from tests.fake_slack import (
     json_headers,
     mention,
 )
-from tests.test_slack_http import QUESTION, SECRET, handler, serve_http, slack_ctx
+from tests.test_slack_http import (
+    QUESTION,
+    SECRET,
+    button,
+    click,
+    handler,
+    serve_http,
+    slack_ctx,
+)
 
 _stamps = itertools.count(1)
 
@@ -97,6 +105,17 @@ async def test_a_mention_over_http_is_answered_in_its_thread(http, fake):
     reply = await fake.post_in(channel="C1", thread_ts=asked)
     assert "Vladivostok" in reply["text"]
     assert VOTE_UP_ACTION in actions(reply)
+
+
+async def test_the_vote_buttons_of_a_thread_answer_work(http, fake):
+    asked = ts()
+    await post_event(http, event_callback(mention(QUESTION, ts=asked)))
+    reply = await fake.post_in(thread_ts=asked)
+    blocks = json.loads(reply["blocks"]) if isinstance(reply["blocks"], str) else reply["blocks"]
+    resp = await click(http, fake, button({"blocks": blocks}, VOTE_UP_ACTION))
+    assert resp.status == 200
+    _, answer = await fake.wait_for(lambda: fake.responses and fake.responses[-1])
+    assert answer["response_type"] == "ephemeral"  # told to the voter only
 
 
 async def test_a_mention_inside_a_thread_answers_in_that_thread(http, fake):
