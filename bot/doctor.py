@@ -55,11 +55,6 @@ def check_settings(overrides: dict[str, Any]) -> tuple[Check, Settings | None]:
 # --- seeds ------------------------------------------------------------------------------
 
 
-def _document_count(index: Any, seeds_dir: Path) -> int:
-    documents = getattr(index, "documents", None)
-    if isinstance(documents, list | tuple | dict):
-        return len(documents)
-    return sum(1 for p in seeds_dir.iterdir() if p.suffix.lower() in {".txt", ".md"})
 
 
 async def check_seeds(settings: Settings) -> Check:
@@ -82,7 +77,7 @@ def _check_seeds(seeds_dir: Path) -> Check:
     except Exception as exc:
         return _fail("seeds", f"indexing {seeds_dir} failed: {type(exc).__name__}: {exc}",
                      "Check the seed files named above; `briefbot index` shows what is read.")
-    documents = _document_count(index, seeds_dir)
+    documents = len(index.articles())
     people = len(index.people_names())
     if documents == 0:
         return _fail("seeds", f"{seeds_dir} has no articles.",

@@ -46,6 +46,15 @@ class Answer(BaseModel):
     shared_by: str | None = Field(default=None, description="Set when posted via Share.")
 
 
+class Article(BaseModel):
+    """One seed article, as listed to users (App Home, doctor)."""
+
+    doc_id: str
+    title: str
+    date: str | None = Field(default=None, description="As the article gives it (ISO when known).")
+    url: str | None = None
+
+
 class BriefingSection(BaseModel):
     """One part of a briefing: usually one article, or the 'what is new' part."""
 

@@ -17,7 +17,7 @@ from bot.engine.answer import Answerer
 from bot.engine.briefing import compose_briefing
 from bot.engine.corpus import Corpus
 from bot.ids import new_id
-from bot.models import Answer, Briefing
+from bot.models import Answer, Article, Briefing
 
 ANSWER_MEMO_SIZE = 4096
 """Distinct questions remembered per index; a team asks far fewer between two reloads."""
@@ -30,6 +30,13 @@ class KnowledgeIndex(Corpus):
     def from_corpus(cls, corpus: Corpus) -> KnowledgeIndex:
         """The engine over `corpus`'s data (shared, not copied)."""
         return cls(**{f.name: getattr(corpus, f.name) for f in fields(Corpus)})
+
+    def articles(self) -> list[Article]:
+        listed = [Article(doc_id=d.id, title=d.title, date=d.date, url=d.url)
+                  for d in self.documents]
+        listed.sort(key=lambda a: a.title)
+        listed.sort(key=lambda a: a.date or "", reverse=True)  # undated ones last
+        return listed
 
     # -- answering ----------------------------------------------------------------------
     def answer(self, question: str) -> Answer:

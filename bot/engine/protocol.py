@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from bot.models import Answer, Briefing
+from bot.models import Answer, Article, Briefing
 
 
 @runtime_checkable
@@ -35,6 +35,10 @@ class AnswerEngine(Protocol):
     def briefing(self, since: datetime | None = None, known_docs: set[str] | None = None,
                  known_people: set[str] | None = None) -> Briefing:
         """The daily briefing, saying what is new since the channel's last one."""
+        ...
+
+    def articles(self) -> list[Article]:
+        """The articles the engine answers from, newest first (undated last)."""
         ...
 
     def people_names(self) -> list[str]:
