@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot.models import Article
 from handlers.context import AppContext
 from handlers.feedback import flush_questions, gap_lines, gaps_notice
 from handlers.requests import CommandRequest
@@ -25,12 +26,6 @@ SUBSCRIPTIONS_SHOWN = 25
 GAPS_SHOWN = 10
 
 
-class HomeArticle(BaseModel):
-    title: str
-    date: str | None = None
-    url: str | None = None
-
-
 class HomeSubscription(BaseModel):
     channel_id: str
     time: str = Field(description="Local time of the daily briefing, HH:MM.")
@@ -41,7 +36,7 @@ class HomeData(BaseModel):
     """Everything one user's home page shows; `admin` adds the gaps and Reload."""
 
     kind: str = "home"
-    articles: list[HomeArticle] = Field(default_factory=list)
+    articles: list[Article] = Field(default_factory=list, description="Newest first.")
     article_count: int = 0
     people: list[str] = Field(default_factory=list)
     people_count: int = 0
@@ -53,14 +48,6 @@ class HomeData(BaseModel):
     gaps_text: str | None = Field(default=None, description="Admins only: what the gaps are, "
                                   "or why there are none / none could be read.")
     index_version: int = 0
-
-
-def _articles(engine: Any) -> tuple[list[HomeArticle], int]:
-    documents = list(getattr(engine, "documents", None) or [])
-    documents.sort(key=lambda d: (getattr(d, "date", None) or "", d.title), reverse=True)
-    shown = [HomeArticle(title=d.title, date=getattr(d, "date", None),
-                         url=getattr(d, "url", None)) for d in documents[:ARTICLES_SHOWN]]
-    return shown, len(documents)
 
 
 def _examples(people: list[str]) -> list[str]:
@@ -98,11 +85,11 @@ async def _gaps(ctx: AppContext) -> tuple[list[str], str]:
 async def home(req: CommandRequest, ctx: AppContext) -> HomeData:
     """The home page for `req.user_id` on `req.platform` (admin part only for admins)."""
     engine = ctx.index.current
-    articles, article_count = _articles(engine)
+    articles = engine.articles()
     people = list(engine.people_names())
     subscriptions = await _subscriptions(req, ctx)
     data = HomeData(
-        articles=articles, article_count=article_count,
+        articles=articles[:ARTICLES_SHOWN], article_count=len(articles),
         people=people[:PEOPLE_SHOWN], people_count=len(people),
         examples=_examples(people),
         subscriptions=[HomeSubscription(channel_id=s.channel_id,

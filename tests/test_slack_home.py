@@ -11,10 +11,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.adapters.slack.home import HOME_RELOAD_ACTION, MAX_VIEW_BLOCKS, home_view
-from bot.models import Notice
+from bot.models import Article, Notice
 from bot.store import open_store
 from handlers.context import AppContext
-from handlers.home import HomeArticle, HomeData, home
+from handlers.home import HomeData, home
 from handlers.requests import CommandRequest
 from tests.fake_slack import FakeSlack, block_action_payload, event_callback, form
 from tests.test_slack_events import post_event
@@ -123,7 +123,8 @@ async def test_home_data_for_an_admin_without_a_store(ctx):
 
 def test_a_huge_home_stays_within_limits_and_escaped():
     data = HomeData(
-        articles=[HomeArticle(title=f"<!channel> story {i} " + "x" * 400, date="2024-01-01")
+        articles=[Article(doc_id=f"d{i}", title=f"<!channel> story {i} " + "x" * 400,
+                          date="2024-01-01")
                   for i in range(200)],
         article_count=500, people=[f"@here person {i}" for i in range(2000)],
         people_count=2000, examples=["who is <@U1>"], admin=True,
