@@ -277,3 +277,10 @@ def test_the_manifest_subscribes_to_the_events_with_their_scopes():
     assert {"app_mentions:read", "im:history", "im:read", "chat:write"} <= scopes
     app_home = manifest["features"]["app_home"]
     assert app_home["home_tab_enabled"] and app_home["messages_tab_enabled"]
+
+
+async def test_the_request_url_challenge_is_answered(http):
+    resp = await post_event(http, {"token": "legacy", "challenge": "c-123",
+                                   "type": "url_verification"})
+    assert resp.status == 200
+    assert "c-123" in await resp.text()
