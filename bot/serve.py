@@ -9,10 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import run_app
-from bot.platform import DeliveryError, PlatformAdapter
 from bot.settings import Settings, SettingsError
-
-__all__ = ["DeliveryError", "PlatformAdapter", "serve"]  # older imports of these names
 
 
 def serve(settings: Settings, platforms: list[str]) -> int:

@@ -14,9 +14,10 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.store.store import Store
     from handlers.context import AppContext
 
 log = logging.getLogger("briefbot.questions")
@@ -45,7 +46,7 @@ class AskedQuestion:
 class QuestionLog:
     """Pending questions and the one task that writes them."""
 
-    def __init__(self, store: Any, *, window_s: float = WRITE_WINDOW_S,
+    def __init__(self, store: Store, *, window_s: float = WRITE_WINDOW_S,
                  batch_rows: int = BATCH_ROWS, max_pending: int = MAX_PENDING) -> None:
         self.store = store
         self.window_s = window_s

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.platform import PlatformAdapter
 from bot.scheduler import Outcome, Scheduler
-from bot.serve import PlatformAdapter
 from bot.store import open_store
 from handlers.context import AppContext
 from tests.clock import FakeClock

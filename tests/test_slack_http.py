@@ -18,7 +18,7 @@ from bot.app import make_web_app
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.models import Answer, BriefingSection, Notice
-from bot.serve import DeliveryError
+from bot.platform import DeliveryError
 from bot.settings import SettingsError
 from handlers.context import AppContext
 from handlers.registry import HANDLERS
