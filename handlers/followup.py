@@ -119,7 +119,7 @@ def resolve(text: str, context: Context | None) -> Followup:
         if changed:
             return Followup(kind="ask", question=swapped, rewritten=True)
     if _is_elliptical(text):
-        about = context.subject or context.topic
+        about = context.topic or context.subject
         if about:
             asked = " ".join(w for w in words(text) if fold(w) not in _LINKS)
             return Followup(kind="ask", question=f"{asked} {about}".strip(), rewritten=True)

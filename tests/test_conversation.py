@@ -39,6 +39,9 @@ def test_follow_ups_about_a_person(text: str, question: str) -> None:
 
 def test_a_bare_question_word_asks_about_the_last_topic() -> None:
     assert resolve("why?", TOPIC).question == "why harbour summit"
+    said = Context(question="what did Ada Quill say about the pier", subject="Ada Quill",
+                   topic=topic_of("what did Ada Quill say about the pier"))
+    assert resolve("why?", said).question == "why Ada Quill pier"  # the topic, not only who
     assert resolve("and how?", TOPIC).question == "how harbour summit"
 
 
