@@ -14,6 +14,6 @@ from bot.settings import Settings, SettingsError
 
 def serve(settings: Settings, platforms: list[str]) -> int:
     if not platforms:
-        raise SettingsError("briefbot serve: choose --slack, --discord or both "
+        raise SettingsError("serve: choose --slack, --discord or both "
                             "(or set BRIEFBOT_PLATFORMS)")
     return asyncio.run(run_app(settings, platforms))

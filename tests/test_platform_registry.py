@@ -132,3 +132,20 @@ async def test_an_in_test_platform_serves_questions_follow_ups_and_briefings(
         stop.set()
         await asyncio.wait_for(server, TIMEOUT)
     assert adapter.stopped
+
+
+def test_serve_says_which_platforms_to_choose(tmp_path: Path) -> None:
+    """Without a flag or BRIEFBOT_PLATFORMS, and with an unknown name: one line each."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "BRIEFBOT_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    for args, expected in ((["serve"], "briefbot: serve: choose --slack, --discord or both"),
+                           (["serve", "--platform", "pager"],
+                            "briefbot: unknown platform 'pager'; known: discord, slack")):
+        done = subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True,
+                              text=True, env=env, cwd=tmp_path, timeout=60,
+                              check=False)
+        assert done.returncode != 0
+        assert done.stderr.strip().splitlines() == [expected + (
+            " (or set BRIEFBOT_PLATFORMS)" if args == ["serve"] else "")]
