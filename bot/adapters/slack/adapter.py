@@ -112,7 +112,9 @@ class SlackAdapter:
             name="briefbot",
             client=self.client,
             signing_secret=signing_secret or "",
-            request_verification_enabled=app_token is None,
+            # HTTP: SlackEdge.admit has checked the timestamp and signature of every request
+            # before bolt sees it (bolt's check is the same, a second time); Socket Mode has none
+            request_verification_enabled=False,
             process_before_response=True,  # the listener's ack is the HTTP response
         )
         self.edge = SlackEdge(signing_secret or "")
@@ -168,7 +170,7 @@ class SlackAdapter:
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """POST /slack/events: our edge checks the signature and the body before slack-bolt
-        (which checks the signature again) runs the listener (see edge.py)."""
+        runs the listener (see edge.py); this is the only way into bolt over HTTP."""
         admitted = await self.edge.admit(request)
         if isinstance(admitted, web.Response):
             return admitted
