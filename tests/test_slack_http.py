@@ -116,6 +116,45 @@ async def test_signed_ask_is_answered_in_the_ack(http, fake):
     assert fake.responses == []
 
 
+def test_each_request_gets_its_own_client_as_bolt_builds_it(ctx, fake):
+    """The adapter copies a per-workspace client instead of constructing one a request: each
+    request still gets its own AsyncWebClient with exactly the attributes bolt's own
+    `_init_context` gives it, and setting its token changes no other request's client."""
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    app, url = SlackAdapter.from_settings(slack_ctx(ctx, fake)).app, fake.response_url()
+
+    def context(team: str) -> Any:
+        req = AsyncBoltRequest(body=form({**slash_payload("/ask", "x", response_url=url),
+                                          "team_id": team}),
+                               headers={"content-type": "application/x-www-form-urlencoded"})
+        app._init_context(req)
+        return req.context
+
+    def bolts(team: str) -> Any:
+        req = AsyncBoltRequest(body=form({**slash_payload("/ask", "x", response_url=url),
+                                          "team_id": team}),
+                               headers={"content-type": "application/x-www-form-urlencoded"})
+        AsyncApp._init_context(app, req)
+        return req.context
+
+    first, second, other = context("T1"), context("T1"), context("T2")
+    clients = [first.client, second.client, other.client]
+    assert len({id(c) for c in clients}) == 3 and app.client not in clients
+    for ours, team in ((first, "T1"), (second, "T1"), (other, "T2")):
+        theirs = bolts(team)
+        assert type(ours.client) is type(theirs.client)
+        assert vars(ours.client) == vars(theirs.client)
+        assert ours.client.default_params == {"team_id": team}
+        assert ours["logger"] is theirs["logger"] and ours["token"] == theirs["token"]
+        assert ours["listener_runner"] is theirs["listener_runner"]
+    assert first.client.default_params is not second.client.default_params
+    assert first.client.retry_handlers is not second.client.retry_handlers
+    first.client.token = "xoxb-someone-else"
+    assert context("T1").client.token == "xoxb-test" and second.client.token == "xoxb-test"
+
+
 async def test_empty_ask_shows_usage(http, fake):
     message = await (await slash(http, fake, "/ask", "")).json()
     assert "/who" in json.dumps(message)
