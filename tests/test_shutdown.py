@@ -27,7 +27,7 @@ from bot.settings import Settings, SettingsError
 from bot.signals import install_signal_handlers
 from bot.store import open_store
 from handlers import AppContext, CommandRequest, dispatch
-from handlers.intake import SHUTTING_DOWN, Intake, intake_of
+from handlers.intake import SHUTTING_DOWN, Intake, ShuttingDownError, intake_of
 from handlers.registry import HANDLERS
 
 
@@ -172,6 +172,32 @@ async def test_intake_drains_immediately_when_idle():
         assert intake.in_flight == 1
     intake.close()
     assert not intake.accepting and intake.in_flight == 0
+
+
+async def test_intake_drain_waits_for_the_commands_in_flight():
+    """Two commands in flight: drain returns once both are done, or after the grace with
+    how many still run; once closed, admit refuses and nothing is counted."""
+    intake = Intake()
+    gates = [asyncio.Event(), asyncio.Event()]
+
+    async def command(gate: asyncio.Event) -> None:
+        with intake.admit():
+            await gate.wait()
+
+    tasks = [asyncio.create_task(command(g)) for g in gates]
+    await asyncio.sleep(0)
+    assert intake.in_flight == 2
+    intake.close()
+    with pytest.raises(ShuttingDownError):
+        intake.admit()
+    assert await intake.drain(0.05) == 2
+    gates[0].set()
+    draining = asyncio.create_task(intake.drain(10))
+    await asyncio.sleep(0.01)
+    assert not draining.done() and intake.in_flight == 1
+    gates[1].set()
+    assert await asyncio.wait_for(draining, 1) == 0
+    await asyncio.gather(*tasks)
 
 
 async def test_port_in_use_is_one_line_and_still_closes(app_ctx, events):
