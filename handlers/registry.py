@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
+from bot.observability.logs import info_line
 from bot.store.store import MESSAGE_CLAIM
 from handlers.add import add
 from handlers.briefing import brief
@@ -86,12 +87,10 @@ async def dispatch(req: CommandRequest, ctx: AppContext) -> Result:
         outcome, intent = "error", "-"
     latency_ms = (time.perf_counter() - started) * 1000
     if log.isEnabledFor(logging.INFO):  # the fields are built only for a line that is written
-        log.info(
-            "command",
-            extra={"platform": req.platform, "command": req.command, "intent": intent,
+        info_line(log, "command",  # under serve, the LogRecord is made on the log thread
+                  {"platform": req.platform, "command": req.command, "intent": intent,
                    "latency_ms": round(latency_ms, 2), "outcome": outcome,
-                   "request_id": req.request_id},
-        )
+                   "request_id": req.request_id})
     for hook in _after_hooks:
         try:
             hook(req, result, outcome, latency_ms)

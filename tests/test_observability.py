@@ -19,6 +19,7 @@ from bot.observability import (
     REDACTED,
     briefing_failed,
     briefing_sent,
+    info_line,
     make_handler,
     register_secret,
     setup_logging,
@@ -242,6 +243,64 @@ def test_queued_logging_is_redacted_and_written_by_shutdown():
         stop_logging()
         for h in [h for h in root.handlers if h.get_name() == "briefbot"]:
             root.removeHandler(h)
+        root.setLevel(old_level)
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_a_command_line_queued_as_fields_is_the_same_line(json_mode: bool):
+    """info_line (the per-command line) queues only the fields under serve; the listener
+    makes the very record logger.info would have (same fields, order, redaction, time),
+    in order with the other lines. With any other handler on the way, it is logger.info."""
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    old_level, others = root.level, [h for h in root.handlers if h.get_name() != "briefbot"]
+    for h in others:  # pytest's own capture handlers: the deferred path needs serve's setup
+        root.removeHandler(h)
+    logger = logging.getLogger("briefbot.test.deferred")
+    fields = {"platform": "slack", "command": "ask", "latency_ms": 0.25, "outcome": "answered",
+              "note": f"token {SLACK_BOT}", "none": None}
+    try:
+        setup_logging("INFO", json_mode, stream=buffer, queued=True)
+        for n in range(50):
+            info_line(logger, "command", {**fields, "n": n})
+            logger.info("command", extra={**fields, "n": n})
+        logger.debug("not written")
+        stop_logging()  # writes what is still queued, the deferred lines too
+        lines = buffer.getvalue().splitlines()
+        assert len(lines) == 100
+        if json_mode:
+            parsed = [json.loads(line) for line in lines]
+            pairs = [((a.pop("ts"), a), (b.pop("ts"), b))
+                     for a, b in zip(parsed[::2], parsed[1::2], strict=True)]
+            assert list(parsed[0]) == ["level", "logger", "msg", *fields, "n"]
+            assert all(a[1]["n"] == n for n, (a, _) in enumerate(pairs))
+        else:
+            pairs = [(a.split(" ", 1), b.split(" ", 1))
+                     for a, b in zip(lines[::2], lines[1::2], strict=True)]
+            assert all(f" n={n} " in f"{a[1]} " for n, (a, _) in enumerate(pairs))
+            assert ("level=info logger=briefbot.test.deferred msg=command platform=slack"
+                    in lines[0])
+        assert all(a[1] == b[1] for a, b in pairs)  # everything but the time
+        assert all(a[0] <= b[0] for a, b in pairs)  # the time of the call, not of the write
+        assert SLACK_BOT not in buffer.getvalue() and REDACTED in lines[0]
+
+        captured: list[logging.LogRecord] = []
+        tap = logging.Handler()
+        tap.emit = captured.append  # type: ignore[method-assign]
+        setup_logging("INFO", json_mode, stream=buffer, queued=True)
+        logger.addHandler(tap)
+        try:
+            info_line(logger, "command", fields)  # someone else listens: a plain record
+        finally:
+            logger.removeHandler(tap)
+        assert [r.getMessage() for r in captured] == ["command"]
+        assert captured[0].outcome == "answered"  # type: ignore[attr-defined]
+    finally:
+        stop_logging()
+        for h in [h for h in root.handlers if h.get_name() == "briefbot"]:
+            root.removeHandler(h)
+        for h in others:
+            root.addHandler(h)
         root.setLevel(old_level)
 
 

@@ -17,6 +17,7 @@ from bot.observability.formatting import JsonFormatter, KeyValueFormatter
 from bot.observability.logs import (
     LOG_BATCH_S,
     BatchingListener,
+    info_line,
     make_handler,
     setup_logging,
     stop_logging,
@@ -63,6 +64,7 @@ __all__ = [
     "RedactingFilter",
     "briefing_failed",
     "briefing_sent",
+    "info_line",
     "install_command_metrics",
     "make_handler",
     "metrics_handler",

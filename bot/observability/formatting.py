@@ -18,12 +18,16 @@ _second: tuple[int, str] = (-1, "")
 
 
 def _timestamp(record: logging.LogRecord) -> str:
+    return _timestamp_of(record.created, record.msecs)
+
+
+def _timestamp_of(created: float, msecs: float) -> str:
     """ISO 8601 UTC with milliseconds; the part up to the second is formatted once a second."""
     global _second
-    whole = int(record.created)
+    whole = int(created)
     if _second[0] != whole:
         _second = (whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S."))
-    return f"{_second[1]}{int(record.msecs):03d}Z"
+    return f"{_second[1]}{int(msecs):03d}Z"
 
 
 def _fields(record: logging.LogRecord, formatter: logging.Formatter) -> dict[str, Any]:
@@ -82,13 +86,29 @@ def _logfmt_text(text: str) -> str:
     return out
 
 
+def _info_fields(name: str, msg: str, extra: dict[str, Any], created: float) -> dict[str, Any]:
+    """What `_fields` gives for the record of `logging.getLogger(name).info(msg, extra=extra)`
+    made at `created`, once redacted (the caller has redacted msg and the extras)."""
+    msecs = int((created - int(created)) * 1000) + 0.0  # as LogRecord computes it
+    return {"ts": _timestamp_of(created, msecs), "level": "info", "logger": name, "msg": msg,
+            **extra}
+
+
 class KeyValueFormatter(logging.Formatter):
     """`ts=... level=info logger=briefbot.commands msg=command platform=slack ...`"""
 
     def format(self, record: logging.LogRecord) -> str:
+        return self.join(_fields(record, self))
+
+    @staticmethod
+    def join(fields: dict[str, Any]) -> str:
         return " ".join([f"{key}={_logfmt_text(value)}" if type(value) is str
                          else f"{key}={_logfmt_value(value)}"
-                         for key, value in _fields(record, self).items()])
+                         for key, value in fields.items()])
+
+    def format_info(self, name: str, msg: str, extra: dict[str, Any], created: float) -> str:
+        """The line of an INFO record (msg and extras already redacted), without the record."""
+        return self.join(_info_fields(name, msg, extra, created))
 
 
 class JsonFormatter(logging.Formatter):
@@ -96,6 +116,11 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return json.dumps(_fields(record, self), ensure_ascii=False, default=str)
+
+    def format_info(self, name: str, msg: str, extra: dict[str, Any], created: float) -> str:
+        """The line of an INFO record (msg and extras already redacted), without the record."""
+        return json.dumps(_info_fields(name, msg, extra, created), ensure_ascii=False,
+                          default=str)
 
 
 __all__ = ["JsonFormatter", "KeyValueFormatter"]

@@ -86,6 +86,16 @@ def _clean_value(value: Any) -> Any:
     return redact(str(value))
 
 
+def clean_fields(msg: str, extra: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """What `RedactingFilter` makes of `msg` and the `extra=` fields of a plain record (no
+    arguments, traceback or stack), or None if a key is one a LogRecord would not take as
+    an extra field (the record path decides then)."""
+    for key in extra:
+        if key in _STANDARD_ATTRS or key.startswith("_"):
+            return None
+    return redact(msg), {key: _clean_value(value) for key, value in extra.items()}
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record so the message, extras and traceback carry no secrets."""
 
@@ -120,5 +130,5 @@ def extra_keys(record: logging.LogRecord) -> list[str]:
     return keys
 
 
-__all__ = ["REDACTED", "RedactingFilter", "extra_keys", "redact", "register_secret",
+__all__ = ["REDACTED", "RedactingFilter", "clean_fields", "extra_keys", "redact", "register_secret",
            "register_settings_secrets"]
