@@ -347,8 +347,8 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
         steps = [  # (label, app, ask handler, store, log level)
             ("bare slack-bolt, fixed ack", bare, real, store, logging.INFO),
             ("bare slack-bolt, same Block Kit ack", same, real, store, logging.INFO),
-            ("briefbot adapter: request, dispatch, ack", adapter.app, precomputed, None,
-             logging.WARNING),
+            ("briefbot adapter: signature, request, dispatch, ack", adapter.app, precomputed,
+             None, logging.WARNING),
             ("+ the per-command log line", adapter.app, precomputed, None, logging.INFO),
             ("+ the engine answering", adapter.app, real, None, logging.INFO),
             ("+ queueing the question for the store", adapter.app, real, store, logging.INFO),
@@ -364,6 +364,10 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
                 started = time.perf_counter()
                 for body in bodies:
                     headers = {k.lower(): v for k, v in signed_headers(SECRET, body).items()}
+                    if app is adapter.app:  # briefbot checks the signature in its front door
+                        assert adapter.edge.signature_problem(
+                            body.encode(), headers["x-slack-request-timestamp"],
+                            headers["x-slack-signature"]) is None
                     await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
                 best[k] = min(best[k], (time.perf_counter() - started) / n * 1e6)
         HANDLERS["ask"], ctx.store = real, store
@@ -374,7 +378,7 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
         stop_logging()
     await fake.close()
     for (label, *_), us in zip(steps, best, strict=True):
-        print(f"{label:<40} {us:7.0f} µs per request")
+        print(f"{label:<50} {us:7.0f} µs per request")
 
 
 async def main(args: argparse.Namespace) -> int:
