@@ -97,6 +97,38 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 2 if isinstance(result, UserError) else 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A conversation on the terminal: one message a line, read in the context of the ones
+    before ("what did he say?", "why?", "tell me more"), as in a Slack thread or a DM."""
+    from bot.ids import new_id
+    from handlers.conversation import MessageRequest
+    from handlers.registry import converse
+
+    ctx = _context(_settings(args))
+    conversation = f"cli:{new_id()}"
+    interactive = sys.stdin.isatty() and not args.json
+
+    async def session() -> None:
+        while True:
+            if interactive:
+                print("> ", end="", flush=True)
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return
+            request = MessageRequest(text=clean_question(line.rstrip("\n")), platform="cli",
+                                     conversation=conversation, message_key=f"cli:{new_id()}")
+            result = await converse(request, ctx)
+            if result is None:
+                continue
+            if args.json:
+                print(to_json(result_to_json(result)), flush=True)
+            else:
+                _print_text(render_text(result) + "\n", flush=True)
+
+    _run(session())
+    return 0
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     ctx = _context(_settings(args))
     index = ctx.index.current
@@ -342,6 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per answer")
     seeds(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation from stdin: follow-ups read in context")
+    p.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    seeds(p)
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("index", help="show what was extracted from the seeds (for curators)")
     p.add_argument("--json", action="store_true")

@@ -56,8 +56,12 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
         return _chat_usage()
     conversations = ctx.conversations
     previous = await conversations.get(req.conversation)
-    followup = resolve(text, previous)
     engine: AnswerEngine = ctx.index.current
+    followup = resolve(text, previous, engine.people_names())
+    if followup.kind == "unclear":
+        example = (engine.people_names() or ["…"])[0]
+        return Notice(text=f"Who do you mean? Name the person first, e.g. `who is {example}`; "
+                           "then `what did he say?` follows up on them.")
     if followup.kind == "more" and previous is not None:
         answer = engine.more(previous.question, previous.shown)
         command = previous.command

@@ -12,6 +12,7 @@ article: the subject and topic always come from the conversation itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -33,6 +34,8 @@ _MORE = re.compile(
 _WHAT_ABOUT = re.compile(
     r"^(?:and|so|ok(?:ay)?)?[\s,]*(?:what|how)\s+about\s+(?P<rest>.+?)[\s?.!]*$", re.IGNORECASE)
 _PERSON = frozenset({"he", "him", "she", "her", "they", "them"})
+_SINGULAR = frozenset({"he", "him", "she", "her", "his", "hers"})
+"""Pronouns that can only mean a person: with nobody to refer to, the message is unclear."""
 _POSSESSIVE = frozenset({"his", "hers", "their", "theirs"})
 _LINKS = frozenset({"and", "so", "but", "then", "ok", "okay", "also"})
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
@@ -52,7 +55,7 @@ class Context(BaseModel):
 class Followup(BaseModel):
     """A message read in context: a question to ask, or "more" for the last one."""
 
-    kind: Literal["ask", "more"]
+    kind: Literal["ask", "more", "unclear"]
     question: str
     rewritten: bool = False
 
@@ -100,14 +103,28 @@ def _replace_pronouns(text: str, subject: str) -> tuple[str, bool]:
     return _WORD.sub(swap, text), changed
 
 
-def resolve(text: str, context: Context | None) -> Followup:
-    """`text` as a question the engine can answer without the conversation."""
+def _names_someone(text: str, people: Collection[str]) -> bool:
+    """The text names a person itself: a known one (by any part of the name), or a
+    capitalised word after the first."""
+    asked = words(text)
+    folded = {fold(w) for w in asked}
+    if any(fold(part) in folded for name in people for part in words(name)):
+        return True
+    return any(w[:1].isupper() for w in asked[1:])
+
+
+def resolve(text: str, context: Context | None, people: Collection[str] = ()) -> Followup:
+    """`text` as a question the engine can answer without the conversation (`people`: the
+    names the engine knows, so "his" in "what did Frank say about his plan" is Frank's)."""
     if _MORE.match(text):
         if context is None:
             return Followup(kind="ask", question=text)
         return Followup(kind="more", question=context.question, rewritten=True)
-    if context is None:
-        return Followup(kind="ask", question=text)
+    if context is None or not context.subject:
+        if any(fold(w) in _SINGULAR for w in words(text)) and not _names_someone(text, people):
+            return Followup(kind="unclear", question=text)
+        if context is None:
+            return Followup(kind="ask", question=text)
     what_about = _WHAT_ABOUT.match(text)
     if what_about:  # "what about Frank?" after "who is Tertitskiy" → "who is Frank"
         frame = frame_words(context.question)

@@ -42,6 +42,23 @@ def test_ask_stdin_stream_one_object_per_line() -> None:
     assert biden["abstained"] is True
 
 
+def test_chat_reads_follow_ups_in_context() -> None:
+    """`briefbot chat`: one message a line, each read after the ones before it."""
+    out = run("chat", "--json", stdin="who is Frank\nwhat did he say?\n\x1b[31mwhy?\n")
+    assert out.returncode == 0, out.stderr
+    card, said, why = (json.loads(line) for line in out.stdout.strip().splitlines())
+    person = card["title"]
+    assert "Frank" in person and not card["abstained"]
+    assert said["question"] == f"what did {person} say?" and said["citations"]
+    assert why["question"].startswith("why ") and "\x1b" not in out.stdout
+
+
+def test_chat_asks_who_he_is_before_anyone_is_named() -> None:
+    out = run("chat", stdin="what did he say?\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Who do you mean?")
+
+
 def test_ask_other_seeds_folder(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("Jane Roe, a historian at Example University, spoke.\n")
     out = run("ask", "who is Jane Roe", "--json", "--seeds", str(tmp_path))

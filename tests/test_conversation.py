@@ -60,9 +60,22 @@ def test_a_question_that_stands_alone_is_asked_as_typed(text: str) -> None:
 
 
 def test_without_a_conversation_nothing_is_rewritten() -> None:
-    for text in ("what did he say?", "why?", "tell me more"):
+    for text in ("what did they say?", "why?", "tell me more"):
         followup = resolve(text, None)
         assert (followup.kind, followup.question, followup.rewritten) == ("ask", text, False)
+
+
+@pytest.mark.parametrize("context", [None, TOPIC])
+def test_he_with_nobody_to_refer_to_is_unclear(context: Context | None) -> None:
+    assert resolve("what did he say?", context).kind == "unclear"
+    assert resolve("and her view?", context, people=["Ada Quill"]).kind == "unclear"
+
+
+@pytest.mark.parametrize("text", ["what did Bo Lind say about his plan?",
+                                  "what did quill say about her plan?"])
+def test_a_pronoun_next_to_a_name_is_that_name_s(text: str) -> None:
+    followup = resolve(text, None, people=["Ada Quill"])
+    assert (followup.kind, followup.question) == ("ask", text)
 
 
 def test_frames_and_topics() -> None:
@@ -144,11 +157,11 @@ async def test_conversations_are_apart_and_expire_after_a_day(stored: AppContext
     person = stored.index.current.people_names()[0]
     await converse(said(f"who is {person}", "1", conversation="test:a"), stored)
     other = await converse(said("what did he say?", "2", conversation="test:b"), stored)
-    assert isinstance(other, Answer) and other.question == "what did he say?"
+    assert isinstance(other, Notice) and other.text.startswith("Who do you mean?")
     assert isinstance(stored.clock, FakeClock)
     stored.clock.advance(hours=25)
     late = await converse(said("what did he say?", "3", conversation="test:a"), stored)
-    assert isinstance(late, Answer) and late.question == "what did he say?"
+    assert isinstance(late, Notice) and late.text.startswith("Who do you mean?")
 
 
 async def test_context_moves_to_remember_as(stored: AppContext) -> None:
@@ -170,7 +183,13 @@ async def test_an_unreadable_context_starts_afresh(stored: AppContext) -> None:
     await stored.store.put_conversation("test:c1", '{"not": "a context"}',
                                         ttl=timedelta(hours=1))
     answer = await converse(said("what did he say?", "1"), stored)
-    assert isinstance(answer, Answer) and answer.question == "what did he say?"
+    assert isinstance(answer, Notice) and answer.text.startswith("Who do you mean?")
+
+
+async def test_he_without_anyone_named_asks_who(ctx: AppContext) -> None:
+    result = await converse(said("what did he say?", "u1"), ctx)
+    assert isinstance(result, Notice) and result.text.startswith("Who do you mean?")
+    assert ctx.index.current.people_names()[0] in result.text
 
 
 async def test_greetings_and_empty_messages_get_usage(ctx: AppContext) -> None:
