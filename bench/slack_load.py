@@ -309,7 +309,6 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
     from bot.app import build_context, make_adapters, make_web_app
     from bot.observability import setup_logging, stop_logging
     from bot.settings import Settings
-    from handlers.question_log import question_log_of
     from handlers.registry import HANDLERS
 
     fake = await FakeSlack().start()
@@ -371,7 +370,7 @@ async def breakdown(rounds: int = 5, n: int = 600) -> None:
                     await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
                 best[k] = min(best[k], (time.perf_counter() - started) / n * 1e6)
         HANDLERS["ask"], ctx.store = real, store
-        questions = question_log_of(ctx)
+        questions = ctx.question_log
         if questions is not None:
             await questions.close()
         await ctx.store.close()

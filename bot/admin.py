@@ -31,7 +31,6 @@ from bot.observability import register_secret
 from bot.private_files import write_private_text
 from bot.render.text import render_text
 from handlers.context import AppContext
-from handlers.question_log import question_log_of
 from handlers.requests import CommandRequest
 
 if TYPE_CHECKING:
@@ -195,7 +194,7 @@ class IndexVersionPoller:
         if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
             return
         self._purged_at = now
-        questions = question_log_of(self.ctx)
+        questions = self.ctx.question_log
         if questions is not None:  # what is still queued was asked before now: purge it too
             await questions.flush()
         removed = await self.ctx.store.purge_older_than(RETENTION_DAYS)

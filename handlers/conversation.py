@@ -2,11 +2,11 @@
 
 An adapter turns a platform event into a `MessageRequest` and calls `converse`; it gets back
 the result to post, or None when the message was already answered (an Events API retry, a
-redelivery, another replica). Everything else is here: the once-per-message claim, the
-conversation's context (kept in the store, shared by replicas, expiring after a day), the
-follow-up reading (`handlers.followup`) and the answer itself. `handlers.registry.converse`
-claims the message and runs it through the same dispatch, error path, metrics and /gaps
-record as `/ask`.
+redelivery, another replica): `handlers.registry.converse` claims the message once, then runs
+it through the same dispatch, error path, metrics and /gaps record as `/ask`. The handler
+here reads the conversation's context (`ctx.conversations`: in the store, shared by
+replicas, expiring after a day), reads the message as a follow-up (`handlers.followup`),
+answers it and keeps the new context.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 from bot.errors import UserFacingError
 from bot.models import Answer, Notice, Result
 from handlers.context import AppContext
-from handlers.question_log import AskedQuestion, question_log_of
+from handlers.question_log import AskedQuestion
 from handlers.reload import require_admin
 from handlers.requests import CommandRequest
 
@@ -125,7 +125,7 @@ def citations_json(citations: list[Any]) -> str:
 
 def record_question(ctx: AppContext, platform: str, answer: Answer) -> None:
     """Queue an answer's question (as typed, never who asked) for the store."""
-    questions = question_log_of(ctx)
+    questions = ctx.question_log
     if questions is None:
         return
     citations = citations_json(answer.citations)
@@ -135,6 +135,6 @@ def record_question(ctx: AppContext, platform: str, answer: Answer) -> None:
 
 async def flush_questions(ctx: AppContext) -> None:
     """Store the questions still queued, before reading questions back."""
-    questions = question_log_of(ctx)
+    questions = ctx.question_log
     if questions is not None:
         await questions.flush()

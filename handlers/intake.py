@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
-
-if TYPE_CHECKING:
-    from handlers.context import AppContext
 
 SHUTTING_DOWN = "briefbot is restarting and is not taking new commands right now."
 
@@ -84,8 +80,3 @@ class _Admission:
 
     def __exit__(self, *exc: object) -> None:
         self.intake._left()
-
-
-def intake_of(ctx: AppContext) -> Intake:
-    """The context's intake."""
-    return ctx.intake

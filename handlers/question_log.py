@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.store.store import Store
-    from handlers.context import AppContext
 
 log = logging.getLogger("briefbot.questions")
 
@@ -118,8 +117,3 @@ class QuestionLog:
             await asyncio.wait({self._writer})
         if not await self.flush() and self._pending:
             log.error("stopping with questions not stored", extra={"lost": len(self._pending)})
-
-
-def question_log_of(ctx: AppContext) -> QuestionLog | None:
-    """The context's question log, or None when there is no store."""
-    return ctx.question_log

@@ -17,7 +17,7 @@ from handlers.context import AppContext
 from handlers.conversation import MessageRequest, message
 from handlers.errors import APOLOGY
 from handlers.feedback import gaps, recorded, vote
-from handlers.intake import ShuttingDownError, intake_of
+from handlers.intake import ShuttingDownError
 from handlers.reload import reload
 from handlers.requests import CommandRequest
 from handlers.share import share
@@ -63,7 +63,7 @@ async def dispatch(req: CommandRequest, ctx: AppContext) -> Result:
     started = time.perf_counter()
     handler = HANDLERS.get(req.command)
     try:
-        with intake_of(ctx).admit():  # refused once shutdown began; counted while in flight
+        with ctx.intake.admit():  # refused once shutdown began; counted while in flight
             if handler is None:
                 raise UserFacingError(
                     f"Unknown command `{req.command}`.",

@@ -27,7 +27,6 @@ from bot.cli import build_parser, cmd_doctor, cmd_serve
 from bot.engine.holder import IndexHolder
 from bot.settings import Settings, load_settings
 from handlers.context import AppContext
-from handlers.intake import intake_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -214,7 +213,7 @@ async def test_healthcheck_command_against_the_real_server(settings, seed_index)
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
         assert await _run_healthcheck(port) == 0
-        intake_of(ctx).close()  # shutting down: /healthz answers 503
+        ctx.intake.close()  # shutting down: /healthz answers 503
         assert await _run_healthcheck(port) != 0
     finally:
         await runner.cleanup()

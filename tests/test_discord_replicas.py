@@ -20,7 +20,6 @@ from bot.settings import Settings
 from bot.store import Store, create_engine_for, open_store_url
 from bot.store import tables as t
 from handlers.context import AppContext
-from handlers.question_log import question_log_of
 from handlers.registry import add_after_hook
 from handlers.requests import CommandRequest
 from tests.fake_discord import EPHEMERAL, MENTION, TOKEN, Call, FakeDiscord, running
@@ -115,7 +114,7 @@ class Replicas:
         for adapter in self.adapters:
             await asyncio.wait_for(adapter.stop(), 10)
         for adapter in self.adapters:
-            if (questions := question_log_of(adapter.ctx)) is not None:
+            if (questions := adapter.ctx.question_log) is not None:
                 await asyncio.wait_for(questions.close(), 10)
             await adapter.ctx.store.close()
 

@@ -13,7 +13,7 @@ from bot.store import Store
 from bot.store import tables as t
 from handlers import CommandRequest, dispatch
 from handlers.context import AppContext
-from handlers.question_log import AskedQuestion, QuestionLog, question_log_of
+from handlers.question_log import AskedQuestion, QuestionLog
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -123,7 +123,7 @@ async def test_ask_answers_while_the_store_is_still_writing(ctx: AppContext,
         dispatch(CommandRequest(command="ask", text="who is Tertitskiy", platform="slack"), ctx),
         5)
     assert isinstance(result, Answer) and not result.abstained
-    log = question_log_of(ctx)
+    log = ctx.question_log
     assert log is not None and await stored(store) == []  # answered before it was stored
     gated.gate.set()
     await asyncio.wait_for(log.close(), 5)

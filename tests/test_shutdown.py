@@ -27,7 +27,7 @@ from bot.settings import Settings, SettingsError
 from bot.signals import install_signal_handlers
 from bot.store import open_store
 from handlers import AppContext, CommandRequest, dispatch
-from handlers.intake import SHUTTING_DOWN, Intake, ShuttingDownError, intake_of
+from handlers.intake import SHUTTING_DOWN, Intake, ShuttingDownError
 from handlers.registry import HANDLERS
 
 
@@ -125,7 +125,7 @@ async def test_sigterm_finishes_in_flight_and_refuses_new(app_ctx, slow, events)
         await asyncio.wait_for(slow.started.wait(), 5)
 
         os.kill(os.getpid(), signal.SIGTERM)
-        await asyncio.wait_for(intake_of(app_ctx).closed.wait(), 5)
+        await asyncio.wait_for(app_ctx.intake.closed.wait(), 5)
 
         refused = await command("help")
         assert refused["kind"] == "error" and refused["message"] == SHUTTING_DOWN
