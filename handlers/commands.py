@@ -30,11 +30,17 @@ def checked_question(text: str, what: str = "question") -> str:
     return question
 
 
+def known_people(ctx: AppContext) -> list[str]:
+    """The people the articles name, for usage examples; none while the index loads (help
+    needs no index)."""
+    return ctx.index.current.people_names() if ctx.index.loaded else []
+
+
 async def ask(req: CommandRequest, ctx: AppContext) -> Result:
     """Answer a free-form question from the seeds, or show usage for an empty one."""
     question = checked_question(req.text)
     if not question or question.lower() in {"help", "?", "-h", "--help"}:
-        return usage_notice()
+        return usage_notice(known_people(ctx))
     engine: AnswerEngine = ctx.index.current
     answer: Answer = engine.answer(question)
     answer.index_version = ctx.index.version
@@ -57,5 +63,5 @@ async def who(req: CommandRequest, ctx: AppContext) -> Result:
 
 
 async def help_(req: CommandRequest, ctx: AppContext) -> Result:
-    return usage_notice()
+    return usage_notice(known_people(ctx))
 

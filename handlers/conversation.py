@@ -11,19 +11,15 @@ answers it and keeps the new context.
 
 from __future__ import annotations
 
-import logging
-
 from pydantic import Field
 
 from bot.engine.protocol import AnswerEngine
 from bot.models import Answer, Notice, Result
-from handlers.commands import checked_question
+from handlers.commands import checked_question, known_people
 from handlers.context import AppContext
 from handlers.followup import remember, resolve
 from handlers.requests import CommandRequest
-from handlers.usage import usage_notice
-
-log = logging.getLogger("briefbot.conversation")
+from handlers.usage import examples, usage_notice
 
 
 class MessageRequest(CommandRequest):
@@ -53,7 +49,7 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
         raise TypeError("message needs a MessageRequest")
     text = checked_question(req.text, "message")
     if not text or text.lower() in {"help", "?", "-h", "--help", "hi", "hello", "hey"}:
-        return _chat_usage()
+        return _chat_usage(known_people(ctx))
     conversations = ctx.conversations
     previous = await conversations.get(req.conversation)
     engine: AnswerEngine = ctx.index.current
@@ -82,11 +78,10 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
     return answer
 
 
-def _chat_usage() -> Notice:
-    notice = usage_notice()
-    return notice.model_copy(update={
+def _chat_usage(people: list[str]) -> Notice:
+    shown = ", ".join(f"`{q}`" for q in examples(people)[:3])
+    return usage_notice(people).model_copy(update={
         "title": "Ask me about the articles",
-        "text": "Mention me with a question, e.g. `who is …`, `what happened`, "
-                "`why might it fail`. In a thread, follow up with `what did he say?`, "
-                "`why?` or `tell me more`.",
+        "text": f"Mention me with a question, e.g. {shown}. In a thread, follow up with "
+                "`what did he say?`, `why?` or `tell me more`.",
     })

@@ -16,7 +16,7 @@ from bot.models import Article
 from handlers.context import AppContext
 from handlers.feedback import flush_questions, gap_lines, gaps_notice
 from handlers.requests import CommandRequest
-from handlers.usage import ASK_EXAMPLES
+from handlers.usage import examples
 
 log = logging.getLogger("briefbot.home")
 
@@ -48,13 +48,6 @@ class HomeData(BaseModel):
     gaps_text: str | None = Field(default=None, description="Admins only: what the gaps are, "
                                   "or why there are none / none could be read.")
     index_version: int = 0
-
-
-def _examples(people: list[str]) -> list[str]:
-    examples = list(ASK_EXAMPLES)
-    if people and not any(people[0] in e for e in examples):
-        examples[0] = f"who is {people[0]}"
-    return examples
 
 
 async def _subscriptions(req: CommandRequest, ctx: AppContext) -> list[Any]:
@@ -91,7 +84,7 @@ async def home(req: CommandRequest, ctx: AppContext) -> HomeData:
     data = HomeData(
         articles=articles[:ARTICLES_SHOWN], article_count=len(articles),
         people=people[:PEOPLE_SHOWN], people_count=len(people),
-        examples=_examples(people),
+        examples=examples(people),
         subscriptions=[HomeSubscription(channel_id=s.channel_id,
                                         time=f"{s.hour:02d}:{s.minute:02d}", zone=s.zone)
                        for s in subscriptions[:SUBSCRIPTIONS_SHOWN]],

@@ -6,15 +6,21 @@ from bot.models import Notice
 
 MAX_QUESTION_CHARS = 500
 
-ASK_EXAMPLES = [
-    "who is Tertitskiy",
-    "why might the deal fail",
-    "what did Frank say",
-    "where is the meeting planned",
-]
+GENERAL_EXAMPLES = ["summarize the articles", "who is involved?"]
+"""Questions every set of articles answers (the summary and people intents)."""
 
 
-def usage_notice() -> Notice:
+def examples(people: list[str]) -> list[str]:
+    """Example questions for these articles: about the people they name, then general ones
+    (never examples written for one particular article)."""
+    named = [f"who is {people[0]}"] if people else []
+    if len(people) > 1:
+        named.append(f"what did {people[1].split()[-1]} say")
+    return [*named, *GENERAL_EXAMPLES]
+
+
+def usage_notice(people: list[str]) -> Notice:
+    """How to use briefbot, with examples drawn from `people` (the engine's names)."""
     return Notice(
         title="How to use briefbot",
         text=(
@@ -22,7 +28,7 @@ def usage_notice() -> Notice:
             "articles and cites them; when they don't cover a question, briefbot says so."
         ),
         lines=[
-            "/ask <question> — e.g. " + ", ".join(f"`{q}`" for q in ASK_EXAMPLES[:3]),
+            "/ask <question> — e.g. " + ", ".join(f"`{q}`" for q in examples(people)[:3]),
             "/who <name> — a person's card: role, quotes, citations",
             "/brief — today's briefing; "
             "/brief subscribe 08:30 Europe/Berlin · unsubscribe · status",

@@ -66,7 +66,7 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
         await served_by(interaction).run(interaction, command, text)
 
     @tree.command(name="ask", description="Ask a question about the articles")
-    @app_commands.describe(question="e.g. who is Tertitskiy · why might the deal fail · help")
+    @app_commands.describe(question="e.g. who is <name> · summarize the articles · help")
     async def ask(interaction: discord.Interaction[Any],
                   question: app_commands.Range[str, 1, MAX_QUESTION_CHARS]) -> None:
         await run(interaction, "ask", question)
