@@ -17,7 +17,7 @@ from bot.engine.protocol import AnswerEngine
 from bot.models import Answer, Notice, Result
 from handlers.commands import checked_question, known_people
 from handlers.context import AppContext
-from handlers.followup import remember, resolve
+from handlers.followup import Context, remember, resolve
 from handlers.requests import CommandRequest
 from handlers.usage import examples, usage_notice
 
@@ -48,13 +48,15 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
     if not isinstance(req, MessageRequest):
         raise TypeError("message needs a MessageRequest")
     text = checked_question(req.text, "message")
-    if not text or text.lower() in {"help", "?", "-h", "--help", "hi", "hello", "hey"}:
-        return _chat_usage(known_people(ctx))
     conversations = ctx.conversations
     previous = await conversations.get(req.conversation)
+    if not text or text.lower() in {"help", "?", "-h", "--help", "hi", "hello", "hey"}:
+        await _carry(req, ctx, previous)
+        return _chat_usage(known_people(ctx))
     engine: AnswerEngine = ctx.index.current
     followup = resolve(text, previous, engine.people_names())
     if followup.kind == "unclear":
+        await _carry(req, ctx, previous)
         example = (engine.people_names() or ["…"])[0]
         return Notice(text=f"Who do you mean? Name the person first, e.g. `who is {example}`; "
                            "then `what did he say?` follows up on them.")
@@ -76,6 +78,22 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
         context = previous
     await conversations.put(req.remember_as or req.conversation, context)
     return answer
+
+
+async def _carry(req: MessageRequest, ctx: AppContext, previous: Context | None) -> None:
+    """Nothing was asked (help, or a "he" with nobody named): a reply to this message
+    still continues from where the conversation was."""
+    if previous is not None and req.remember_as not in (None, req.conversation):
+        await ctx.conversations.put(req.remember_as, previous)
+
+
+async def keep_for_replies(req: MessageRequest, ctx: AppContext, keys: list[str]) -> None:
+    """The bot's reply to `req` was posted as the messages whose conversation keys are
+    `keys`: a message continuing from any of them (Discord: a reply to the bot's answer)
+    continues where `req` left the conversation. The platform need not tell which message
+    the bot's answer itself replied to."""
+    if keys:
+        await ctx.conversations.copy(req.remember_as or req.conversation, keys)
 
 
 def _chat_usage(people: list[str]) -> Notice:

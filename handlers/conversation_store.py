@@ -50,7 +50,23 @@ class Conversations:
             return None
 
     async def put(self, key: str, context: Context) -> None:
-        raw = context.model_dump_json()
+        await self._put_raw(key, context.model_dump_json())
+
+    async def copy(self, key: str, to: list[str]) -> bool:
+        """Keep `key`'s context under each of `to` as well (for a fresh day), so a message
+        that continues from any of them finds it; False when `key` has none."""
+        raw: str | None = None
+        if self.store is not None:
+            raw = await self.store.get_conversation(key)
+        elif (kept := self._contexts.get(key)) is not None:
+            raw = kept[1]
+        if raw is None:
+            return False
+        for other in to:
+            await self._put_raw(other, raw)
+        return True
+
+    async def _put_raw(self, key: str, raw: str) -> None:
         if self.store is not None:
             await self.store.put_conversation(key, raw, ttl=CONTEXT_TTL)
             return

@@ -113,6 +113,10 @@ class FakeDiscord:
         self.forbidden_channels: set[str] = set()
         self.no_history_channels: set[str] = set()  # replies refused there (160002)
         self.withhold_content = True  # False: as if the app had the message-content intent
+        self.resolve_replies = "full"
+        """How a reply's `referenced_message` is sent: "full" (the replied-to message with its
+        own `message_reference`), "shallow" (without it) or "missing" (left out, as Discord
+        does when its backend could not fetch the message)."""
         self.messages: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, dict[str, Any]] = {}  # name -> synced command
         self.interactions: dict[str, dict[str, Any]] = {}  # token -> interaction payload
@@ -526,8 +530,11 @@ class FakeDiscord:
                                         "channel_id": reply_to["channel_id"],
                                         **({"guild_id": GUILD_ID} if "guild_id" in msg else {})}
             # Discord resolves one level: the replied-to message, without its own reply.
-            msg["referenced_message"] = {k: v for k, v in reply_to.items()
-                                         if k != "referenced_message"}
+            dropped = {"referenced_message"} | (
+                {"message_reference"} if self.resolve_replies == "shallow" else set())
+            if self.resolve_replies != "missing":
+                msg["referenced_message"] = {k: v for k, v in reply_to.items()
+                                             if k not in dropped}
         return msg
 
     async def _channel_message(self, request: web.Request) -> web.Response:

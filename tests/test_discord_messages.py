@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -39,6 +39,7 @@ from tests.fake_discord import (
     Member,
     running,
 )
+from tests.logwatch import LogWatch, watching
 
 SEEN: list[CommandRequest] = []
 add_after_hook(lambda req, *_: SEEN.append(req) if req.platform == "discord" else None)
@@ -48,6 +49,12 @@ add_after_hook(lambda req, *_: SEEN.append(req) if req.platform == "discord" els
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with running() as fake:
         yield fake
+
+
+@pytest.fixture
+def watch() -> Iterator[LogWatch]:
+    with watching() as handler:
+        yield handler
 
 
 @pytest.fixture
@@ -153,6 +160,53 @@ async def test_a_reply_to_an_answer_follows_up_on_it(bot: DiscordAdapter,
     fresh = await fake.post(f"{MENTION} what did he say?")
     [reply] = await fake.wait_replies(fresh)
     assert "Nothing will happen unless Xi Jinping" not in shown(reply)
+
+
+@pytest.mark.parametrize("resolved", ["full", "shallow", "missing"])
+async def test_a_reply_to_any_message_of_the_chain_continues_it(
+        bot: DiscordAdapter, fake: FakeDiscord, watch: LogWatch, resolved: str) -> None:
+    """Issue 19: the reply references the bot's answer by its id. However much of the
+    replied-to message Discord resolves (with its own reference, without it, or nothing,
+    which it does when it could not fetch it), the conversation goes on."""
+    fake.resolve_replies = resolved
+    engine = bot.ctx.index.current
+    first = await fake.post(f"{MENTION} who is Rüdiger Frank")
+    await fake.wait_replies(first)
+    answer = answer_to(fake, first)
+    await watch.kept_for_replies(answer)
+    # A reply to the answer, the mention left on (Discord's default): not typed, but a ping.
+    second = await fake.post("what did he say?", reply_to=answer)
+    [reply] = await fake.wait_replies(second)
+    quotes = engine.answer("what did Rüdiger Frank say?")
+    assert "Who do you mean" not in shown(reply)
+    assert reply.body["embeds"][0]["title"] == "Rüdiger Frank"
+    assert reply.body["embeds"][0]["description"].split()[:8] == quotes.text.split()[:8]
+    # A reply to the user's own follow-up, not to the bot's answer, continues it too ...
+    third = await fake.post(f"{MENTION} who is he?", reply_to=second)
+    [card] = await fake.wait_replies(third)
+    assert card.body["embeds"][0]["title"] == "Rüdiger Frank"
+    # ... and so does a reply to the second answer.
+    await watch.kept_for_replies(answer_to(fake, second))
+    fourth = await fake.post("who is he?", reply_to=answer_to(fake, second))
+    [card] = await fake.wait_replies(fourth)
+    assert card.body["embeds"][0]["title"] == "Rüdiger Frank"
+    assert [r.text for r in requests()] == [
+        "who is Rüdiger Frank", "what did he say?", "who is he?", "who is he?"]
+
+
+async def test_help_in_a_chain_keeps_the_conversation_for_the_reply_to_it(
+        bot: DiscordAdapter, fake: FakeDiscord, watch: LogWatch) -> None:
+    fake.resolve_replies = "missing"
+    first = await fake.post(f"{MENTION} who is Rüdiger Frank")
+    await fake.wait_replies(first)
+    await watch.kept_for_replies(answer_to(fake, first))
+    helped = await fake.post("help", reply_to=answer_to(fake, first))
+    [usage] = await fake.wait_replies(helped)
+    assert "Mention me with a question" in shown(usage)
+    await watch.kept_for_replies(answer_to(fake, helped))
+    again = await fake.post("what did he say?", reply_to=answer_to(fake, helped))
+    [reply] = await fake.wait_replies(again)
+    assert reply.body["embeds"][0]["title"] == "Rüdiger Frank"
 
 
 async def test_a_mention_replying_to_a_question_continues_its_conversation(
@@ -275,7 +329,8 @@ async def test_a_refused_reply_is_logged_and_the_bot_answers_on(
 
 
 async def test_without_read_message_history_the_answer_is_posted_without_the_reply(
-        bot: DiscordAdapter, fake: FakeDiscord, caplog: pytest.LogCaptureFixture) -> None:
+        bot: DiscordAdapter, fake: FakeDiscord, caplog: pytest.LogCaptureFixture,
+        watch: LogWatch) -> None:
     fake.no_history_channels.add(CHANNEL_ID)
     asked = await fake.post(f"{MENTION} who is Tertitskiy")
     refused, posted = await fake.wait_for(
@@ -285,6 +340,14 @@ async def test_without_read_message_history_the_answer_is_posted_without_the_rep
     assert posted.body["allowed_mentions"] == {"parse": []} and "Tertitskiy" in shown(posted)
     [warning] = [r for r in caplog.records if "Read Message History" in r.getMessage()]
     assert warning.levelno == logging.WARNING
+    # Nothing links that answer to the question, yet a reply to it continues the conversation.
+    fake.no_history_channels.clear()
+    [answer] = [m for m in fake.messages.values() if m["author"]["id"] == APP_ID]
+    assert "message_reference" not in answer
+    await watch.kept_for_replies(answer)
+    followup = await fake.post("what did he say?", reply_to=answer)
+    [reply] = await fake.wait_replies(followup)
+    assert "Nothing will happen unless Xi Jinping" in shown(reply)
 
 
 async def test_the_vote_buttons_under_a_reply_work(bot: DiscordAdapter,

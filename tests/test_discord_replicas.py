@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -23,7 +23,9 @@ from handlers.context import AppContext
 from handlers.registry import add_after_hook
 from handlers.requests import CommandRequest
 from tests.fake_discord import EPHEMERAL, MENTION, TOKEN, Call, FakeDiscord, running
+from tests.logwatch import LogWatch, watching
 from tests.pg import PgServer, free_port
+from tests.test_discord_messages import answer_to
 
 SEEN: list[CommandRequest] = []
 add_after_hook(lambda req, *_: SEEN.append(req) if req.platform == "discord" else None)
@@ -31,53 +33,11 @@ add_after_hook(lambda req, *_: SEEN.append(req) if req.platform == "discord" els
 WITHIN = 5.0
 
 
-class LogWatch(logging.Handler):
-    """Every log record, awaitable: how a test knows the losing replica decided."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self._changed = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self._changed.set()  # records come from the event loop's thread
-
-    def matching(self, predicate: Callable[[logging.LogRecord], bool]) -> list[logging.LogRecord]:
-        return [r for r in self.records if predicate(r)]
-
-    async def wait_for(self, predicate: Callable[[logging.LogRecord], bool],
-                       within: float = WITHIN) -> list[logging.LogRecord]:
-        async def until() -> list[logging.LogRecord]:
-            while True:
-                self._changed.clear()
-                if found := self.matching(predicate):
-                    return found
-                await self._changed.wait()
-
-        return await asyncio.wait_for(until(), within)
-
-    async def lost(self, interaction: dict[str, Any]) -> None:
-        """Wait until a replica has let the interaction go to another one."""
-        await self.wait_for(lambda r: r.name == "briefbot.discord"
-                            and "another replica" in r.getMessage()
-                            and interaction["id"] in r.getMessage())
-
-    def noise(self) -> list[str]:
-        return [f"{r.name}: {r.getMessage()}" for r in self.records
-                if r.levelno >= logging.WARNING]
-
-
 @pytest.fixture
 def watch() -> Iterator[LogWatch]:
-    handler, root, ours = LogWatch(), logging.getLogger(), logging.getLogger("briefbot.discord")
-    level = ours.level
-    ours.setLevel(logging.DEBUG)
-    root.addHandler(handler)
-    SEEN.clear()
-    yield handler
-    root.removeHandler(handler)
-    ours.setLevel(level)
+    with watching() as handler:
+        SEEN.clear()
+        yield handler
 
 
 @pytest.fixture
@@ -269,6 +229,34 @@ async def test_a_mention_reaches_both_sessions_and_is_replied_to_once(
     store = two_on_postgres.adapters[0].ctx.store
     assert [k for k in await claims(store) if k.endswith(f"discord:{asked['id']}")]
     assert fake.find(lambda c: c.status >= 400) == [] and watch.noise() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("resolved", ["full", "missing"])
+async def test_a_reply_to_the_answer_continues_on_another_replica(
+        replicas: Replicas, fake: FakeDiscord, pg_server: PgServer, watch: LogWatch,
+        resolved: str) -> None:
+    """Issue 19: one replica answers the question and goes away; a replica that never saw
+    the question (its own process, an empty message cache) gets the reply to the answer and
+    continues the conversation from the store, however much Discord resolved."""
+    fake.resolve_replies = resolved
+    url = await pg_server.create_database()
+    first = await replicas.start(await open_store_url(url))
+    asked = await fake.post(f"{MENTION} who is Rüdiger Frank")
+    await fake.wait_replies(asked)
+    answer = answer_to(fake, asked)
+    await watch.kept_for_replies(answer)
+    await asyncio.wait_for(first.stop(), 10)
+    second = await replicas.start(await open_store_url(url))
+    assert second.client is not first.client
+    followup = await fake.post("what did he say?", reply_to=answer)
+    [reply] = await fake.wait_replies(followup)
+    quotes = second.ctx.index.current.answer("what did Rüdiger Frank say?")
+    assert reply.body["embeds"][0]["title"] == "Rüdiger Frank"
+    assert reply.body["embeds"][0]["description"].split()[:8] == quotes.text.split()[:8]
+    assert [(r.command, r.text) for r in SEEN] == [
+        ("message", "who is Rüdiger Frank"), ("message", "what did he say?")]
+    assert watch.noise() == []
 
 
 # --- one process: nothing to race -------------------------------------------------------------

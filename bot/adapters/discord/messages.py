@@ -4,7 +4,10 @@ reply to it, a DM in the DM, and a reply to one of the bot's answers is a follow
 No privileged intent is needed: Discord sends a bot the text of the messages that mention it
 and of its DMs, and withholds the rest (those arrive empty and are ignored). The answer is
 rendered like /ask's, with the vote buttons, and pings no one. `converse` claims each
-message in the store first, so with several replicas exactly one replies.
+message in the store first, so with several replicas exactly one replies. Once the answer is
+posted, the conversation is kept under each of its messages too: a reply to the bot's answer
+finds it by the id it replies to, on any replica, without Discord having to say which
+question that answer replied to.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import aiohttp
 import discord
 
 from bot.adapters.discord.render import NO_MENTIONS, render_messages
-from bot.adapters.discord.requests import is_dm, message_request
+from bot.adapters.discord.requests import is_dm, message_key, message_request
 from bot.models import Answer, Result, UserError
-from handlers.conversation import MessageRequest
+from handlers.conversation import MessageRequest, keep_for_replies
 from handlers.errors import APOLOGY
 from handlers.registry import converse
 
@@ -72,33 +75,45 @@ async def _answer(adapter: Answering, message: discord.Message, req: MessageRequ
     if isinstance(result, Answer):
         adapter.remember(result, "ask", req.text)
         view = adapter.answer_view(result, shareable=False)  # the reply is public already
-    await _send(message, result, view, where)
+    posted = await _send(message, result, view, where)
+    if posted and not is_dm(message):  # a DM is one conversation already
+        keys = [message_key(p.id) for p in posted]
+        try:
+            await keep_for_replies(req, adapter.ctx, keys)
+        except Exception:  # the answer is out; only a reply to it would start afresh
+            log.warning("could not keep the conversation for replies to the answer",
+                        exc_info=True, extra=where)
+        else:
+            log.debug("discord answer to %s kept for replies under %s", message.id,
+                      ", ".join(keys))
 
 
 async def _send(message: discord.Message, result: Result, view: discord.ui.View | None,
-                where: dict[str, object]) -> None:
-    """Post `result` in the message's channel; in a server, every part replies to it (so a
-    reply to any part continues the conversation). Discord refusing is logged, not raised."""
+                where: dict[str, object]) -> list[discord.Message]:
+    """Post `result` in the message's channel; in a server, every part replies to it.
+    Returns the parts Discord accepted; Discord refusing is logged, not raised."""
     reference = None if is_dm(message) else message.to_reference(fail_if_not_exists=False)
     parts = render_messages(result)
+    posted: list[discord.Message] = []
     for i, embeds in enumerate(parts):
         kwargs = {"embeds": embeds, "allowed_mentions": NO_MENTIONS,
                   "view": view if i == len(parts) - 1 else None}
         try:
             try:
-                await message.channel.send(reference=reference, **kwargs)
+                posted.append(await message.channel.send(reference=reference, **kwargs))
             except discord.HTTPException as exc:
                 if reference is None or exc.code != CANNOT_REPLY_WITHOUT_HISTORY:
                     raise
                 log.warning("discord: no Read Message History in this channel, so the answer "
-                            "is posted without replying to the question (and a reply to it "
-                            "starts afresh); give the bot's role that permission", extra=where)
+                            "is posted without replying to the question; give the bot's role "
+                            "that permission", extra=where)
                 reference = None
-                await message.channel.send(**kwargs)
+                posted.append(await message.channel.send(**kwargs))
         except discord.HTTPException as exc:
             log.warning("discord refused the reply to a message (%s: %s)", exc.status,
                         exc.text or "no detail", extra=where)
-            return
+            break
         except (aiohttp.ClientError, OSError) as exc:
             log.warning("could not reply to a discord message: %s", exc, extra=where)
-            return
+            break
+    return posted

@@ -36,27 +36,34 @@ ANSWERED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.rep
 """What people type; joins, pins, boosts and the like are Discord's own (system) messages."""
 
 
+def message_key(message_id: int) -> str:
+    """The conversation key of one channel message."""
+    return f"discord:msg:{message_id}"
+
+
 def conversation_keys(message: discord.Message, bot_id: int) -> tuple[str, str]:
     """Where a message's conversation is read from, and where it is kept afterwards.
 
-    A DM is one conversation. In a channel each answer replies to the question it answers,
-    so the context of question U is kept under U's id; a reply F to the bot's answer A
-    continues U's conversation (A's own reference) and keeps it under F's id, where the
-    reply to the answer to F will find it. A reply to any other message continues that
-    message's conversation, if it had one.
+    A DM is one conversation. In a channel every message of a chain is a key: the context
+    after question U is kept under U's id, and (once posted, see messages.py) under the id
+    of each part of the bot's answer A. So a reply to any message of the chain, U or A,
+    continues from there by the id it replies to, whichever replica gets it, and keeps the
+    new context under its own id for the replies to come. When Discord resolved A and says
+    which question A replied to, U's id is read instead: the same context, and no wait for
+    A's copy (an answer posted a moment ago, or by an older briefbot).
     """
     if is_dm(message):
         key = f"discord:dm:{message.channel.id}"
         return key, key
-    own = f"discord:msg:{message.id}"
+    own = message_key(message.id)
     ref = message.reference
     if ref is None or ref.message_id is None:
         return own, own
     replied = ref.resolved
     if (isinstance(replied, discord.Message) and replied.author.id == bot_id
             and replied.reference is not None and replied.reference.message_id is not None):
-        return f"discord:msg:{replied.reference.message_id}", own
-    return f"discord:msg:{ref.message_id}", own
+        return message_key(replied.reference.message_id), own
+    return message_key(ref.message_id), own
 
 
 def guild_id_of(message: discord.Message) -> int | None:
