@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.store.tables as t
 from bot.schedule import DailyTime
+from bot.store.articles import ArticleStore
 
 if TYPE_CHECKING:
     from bot.store.migrations import Migration
@@ -559,12 +560,12 @@ class Store:
 
     async def bump_index_version(self, note: str | None = None) -> int:
         """Record a reload; replicas poll get_index_version and reload when it moves."""
-        stmt = (
-            t.index_versions.insert()
-            .values(note=note, created_at=self.clock())
-            .returning(t.index_versions.c.version)
-        )
-        return int((await self._first(stmt))[0])
+        return await self.articles.record([], note=note)  # versions are recorded in order
+
+    @functools.cached_property
+    def articles(self) -> ArticleStore:
+        """Added articles, recorded with the index version they go live with (issue 19)."""
+        return ArticleStore(self)
 
     # -- feeds (issue 14) ---------------------------------------------------------------
 

@@ -165,3 +165,22 @@ conversations = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_conversations_expires_at", "expires_at"),
 )
+
+# Articles added through briefbot (issue 19): `/add`, feeds, `briefbot add`, and their removal.
+# The store is their truth: each replica writes them into its own seeds folder before it
+# rebuilds. A removed article stays as a tombstone (no text) so every replica deletes its file.
+articles = Table(
+    "articles",
+    metadata,
+    Column("name", Text, primary_key=True),  # the seed file's name, e.g. "harbour-bridge.md"
+    Column("url", Text),  # its front matter's URL, normalised (how the same article is known)
+    Column("text", Text),  # the seed file as written: Markdown with front matter; NULL: removed
+    Column("sha256", String(64), nullable=False),  # of the text (a tombstone: of the last text)
+    Column("added_by", Text, nullable=False),  # "slack:U123", "discord:456", "cli:alice", "feeds"
+    Column("added_at", UTCDateTime, nullable=False),  # when this text was added or updated
+    Column("removed_by", Text),
+    Column("removed_at", UTCDateTime),
+    Column("index_version", Integer, nullable=False),  # recorded in the same transaction
+    Index("ix_articles_url", "url"),
+    Index("ix_articles_index_version", "index_version"),
+)
