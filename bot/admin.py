@@ -5,8 +5,9 @@
   writes a fresh token at start to BRIEFBOT_DATA_DIR/admin.token, readable only by its own
   user, so other local users cannot reload. SIGHUP does the same.
 - IndexVersionPoller: every few seconds compares the store's index version with ours and,
-  when another replica reloaded, rebuilds from the same seeds. It also purges questions and
-  votes older than 90 days, at start and once a day.
+  when another replica reloaded, writes the store's added articles into our seeds folder
+  and rebuilds. It also purges questions and votes older than 90 days, at start and once a
+  day.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import hmac
 import ipaddress
 import logging
+import re
 import secrets
 import signal
 from datetime import datetime, timedelta
@@ -26,6 +28,7 @@ from aiohttp import web
 
 from bot.engine.reload import reload_index
 from bot.errors import SeedError
+from bot.ingest.mirror import SeedSyncError
 from bot.models import Notice, Result
 from bot.observability import register_secret
 from bot.private_files import write_private_text
@@ -86,11 +89,37 @@ def is_local(request: web.Request) -> bool:
         return False
 
 
-async def local_reload(ctx: AppContext, via: str) -> Result:
-    """The reload handler as the command line calls it (the host's operator is an admin)."""
+async def local_reload(ctx: AppContext, via: str, *, publish: list[str] | None = None) -> Result:
+    """The reload handler as the command line calls it (the host's operator is an admin);
+    `publish`: seed files `briefbot add` just wrote, recorded in the store with the reload."""
     from handlers.registry import dispatch
+    from handlers.reload import PUBLISH_OPTION
 
-    return await dispatch(CommandRequest(command="reload", platform="cli", user_id=via), ctx)
+    options = {PUBLISH_OPTION: "\n".join(publish)} if publish else {}
+    return await dispatch(CommandRequest(command="reload", platform="cli", user_id=via,
+                                         options=options), ctx)
+
+
+_USER = re.compile(r"[\w.@-]{1,64}")
+
+
+async def reload_body(request: web.Request) -> tuple[list[str], str] | str:
+    """An authenticated reload's optional JSON body `{"publish": ["name.md"], "user":
+    "alice"}`: the files to record and who asked; a string saying what is wrong with it."""
+    if not request.can_read_body:
+        return [], "http"
+    try:
+        body = await request.json()
+    except ValueError:
+        return "the body is not JSON"
+    if not isinstance(body, dict) or set(body) - {"publish", "user"}:
+        return "the body must be an object with `publish` and `user` only"
+    publish, user = body.get("publish", []), body.get("user", "http")
+    if not isinstance(publish, list) or not all(isinstance(n, str) for n in publish):
+        return "`publish` must be a list of file names"
+    if not isinstance(user, str) or not _USER.fullmatch(user):
+        return "`user` must be a user name"
+    return publish, user
 
 
 def add_admin_routes(app: web.Application, ctx: AppContext) -> None:
@@ -108,7 +137,12 @@ def add_admin_routes(app: web.Application, ctx: AppContext) -> None:
                 {"ok": False, "text": f"Wrong or missing admin token. Run `briefbot reload` on "
                                       f"this host as the user that runs the server (it reads "
                                       f"{token_path(ctx.settings)})."}, status=401)
-        result = await local_reload(ctx, "http")
+        parsed = await reload_body(request)
+        if isinstance(parsed, str):
+            return web.json_response({"ok": False, "text": f"Bad request: {parsed}."},
+                                     status=400)
+        publish, user = parsed
+        result = await local_reload(ctx, user, publish=publish)
         ok = isinstance(result, Notice)
         return web.json_response({"ok": ok, "text": render_text(result),
                                   "data": result.data if ok else {}},  # type: ignore[union-attr]
@@ -151,7 +185,9 @@ class IndexVersionPoller:
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
         self._failed: int | None = None  # a version whose seeds did not build here
+        self._sync_error: str | None = None  # the last one logged, so it is logged once
         self._purged_at: datetime | None = None
+        self._wake = asyncio.Event()
 
     def start(self) -> IndexVersionPoller:
         self._task = asyncio.create_task(self._run(), name="index-version-poller")
@@ -171,11 +207,25 @@ class IndexVersionPoller:
         self.ctx.index.version = await self.ctx.store.get_index_version()
 
     async def check_once(self) -> bool:
-        """Reload when another replica recorded a newer version; True when we reloaded."""
-        store, holder = self.ctx.store, self.ctx.index
+        """Reload when another replica recorded a newer version (or recorded articles while
+        this one built a reload of its own); True when we reloaded. The seeds folder first
+        takes the store's articles (bot/ingest/mirror.py), so it holds what that version
+        went live with."""
+        store, holder, mirror = self.ctx.store, self.ctx.index, self.ctx.seed_mirror
         latest = await store.get_index_version()
-        if latest <= holder.version or latest == self._failed:
+        if latest == self._failed or (latest <= holder.version and not mirror.behind):
             return False
+        mirror.behind = False  # a reload of our own may set it again while we build
+        try:
+            await mirror.sync(store.articles)
+        except SeedSyncError as exc:
+            mirror.behind = True  # try again next tick, whether or not the version moves
+            level = logging.DEBUG if exc.message == self._sync_error else logging.ERROR
+            self._sync_error = exc.message
+            log.log(level, "replica cannot follow version %s yet; still serving version %s: "
+                    "%s", latest, holder.version, exc.message)
+            return False
+        self._sync_error = None
         try:
             report = await reload_index(holder, self.ctx.settings, version=latest)
         except SeedError as exc:
@@ -202,8 +252,13 @@ class IndexVersionPoller:
             log.info("purged %d questions, votes and keys older than %d days", removed,
                      RETENTION_DAYS)
 
+    def wake(self) -> None:
+        """Check now instead of at the end of the interval (tests; a local change)."""
+        self._wake.set()
+
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
             for step in (self.purge_if_due, self.check_once):
                 try:
                     await step()
@@ -211,7 +266,8 @@ class IndexVersionPoller:
                     raise
                 except Exception:  # the store may be briefly away; try again next tick
                     log.exception("index version poller step failed")
-            await asyncio.sleep(self.interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
 
 
 def start_admin(ctx: AppContext, *, interval_s: float = POLL_INTERVAL_S) -> None:

@@ -15,6 +15,7 @@ from bot import adapters as platforms
 from bot.admin import add_admin_routes, start_admin, stop_admin
 from bot.engine.holder import IndexHolder
 from bot.ingest.feeds import start_feeds, stop_feeds
+from bot.ingest.mirror import SeedMirror, SeedSyncError
 from bot.observability import (
     install_command_metrics,
     metrics_handler,
@@ -54,7 +55,8 @@ async def open_store_or_explain(settings: Settings) -> Store:
 
 
 async def build_context(settings: Settings) -> AppContext:
-    """Open the store, take its index version, then load the index off the event loop.
+    """Open the store, take its index version, bring the seeds folder in step with the
+    store's articles, then load the index off the event loop.
 
     The version is read before the seeds, and set once: /healthz never shows another number
     first (the version poller moves it only forward, after a reload somewhere). Reading it
@@ -64,13 +66,28 @@ async def build_context(settings: Settings) -> AppContext:
     from bot.engine.index import build_index
 
     store = await open_store_or_explain(settings)
+    mirror = SeedMirror(settings.seeds_dir)
     try:
         version = await store.get_index_version()
+        await catch_up(mirror, store)
         index = await asyncio.to_thread(build_index, settings.seeds_dir)
     except BaseException:
         await store.close()
         raise
-    return AppContext(settings=settings, index=IndexHolder(index, version=version), store=store)
+    ctx = AppContext(settings=settings, index=IndexHolder(index, version=version), store=store)
+    ctx.seed_mirror = mirror
+    return ctx
+
+
+async def catch_up(mirror: SeedMirror, store: Store) -> None:
+    """Write the store's added articles into the seeds folder before the first build (a
+    replica started with an empty folder serves them all). A folder that cannot be written
+    is logged, and the version poller keeps trying; the replica serves what it has."""
+    try:
+        await mirror.sync(store.articles)  # logs what it wrote and deleted
+    except SeedSyncError as exc:
+        mirror.behind = True
+        log.error("the seeds folder cannot take the store's articles yet: %s", exc.message)
 
 
 def make_adapters(ctx: AppContext, names: list[str]) -> list[PlatformAdapter]:

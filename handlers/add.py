@@ -1,8 +1,9 @@
 """`add URL`: admins add an article by its URL from chat; it is fetched, written and reloaded.
 
 The same steps as `briefbot add` (`bot/ingest/add.py`: every refusal is one sentence and
-nothing is written), then the same reload as `/reload` (`handlers/reload.py`), whose report
-is the answer, under a title naming the article and its date.
+nothing is written), then the same reload as `/reload` (`handlers/reload.py`), which records
+the article in the store with the new index version (so every replica writes it into its own
+seeds folder), and whose report is the answer, under a title naming the article and its date.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import logging
 import re
 
 from bot.errors import SeedError
+from bot.ingest.mirror import change_from_file
 from bot.models import Notice, Result, UserError
 from handlers.context import AppContext
-from handlers.reload import reload_seeds, require_admin
+from handlers.reload import added_by, reload_seeds, require_admin
 from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.add")
@@ -74,7 +76,9 @@ async def add(req: CommandRequest, ctx: AppContext) -> Result:
     log.info("added article", extra={"platform": req.platform, "user": req.user_id,
                                      "path": added.path.name, "updated": added.updated,
                                      "fetch_s": round(added.fetch_s, 3)})
-    reloaded = await reload_seeds(req, ctx)
+    # recorded in the store with the new version: every replica writes it into its folder
+    recorded = [change_from_file(added.path, by=added_by(req))]
+    reloaded = await reload_seeds(req, ctx, recorded)
     if isinstance(reloaded, UserError):
         return UserError(
             message=f"The article “{_short(article.title)}” was written to "

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.admin import IndexVersionPoller
     from bot.engine.holder import IndexHolder
     from bot.ingest.feeds import FeedPoller
+    from bot.ingest.mirror import SeedMirror
     from bot.platform import PlatformAdapter
     from bot.scheduler import Scheduler
     from bot.settings import Settings
@@ -59,6 +60,7 @@ class AppContext:
     _question_log: QuestionLog | None = field(default=None, init=False, repr=False)
     _conversations: Conversations | None = field(default=None, init=False, repr=False)
     _claims: Claims | None = field(default=None, init=False, repr=False)
+    _seed_mirror: SeedMirror | None = field(default=None, init=False, repr=False)
 
     def is_admin(self, platform: str, user_id: str, platform_admin: bool = False) -> bool:
         """Admins are listed in BRIEFBOT_ADMINS or flagged by the platform itself."""
@@ -86,3 +88,17 @@ class AppContext:
         if self._claims is None or self._claims.store is not self.store:
             self._claims = Claims(self.store)
         return self._claims
+
+    @property
+    def seed_mirror(self) -> SeedMirror:
+        """This process's seeds folder as it follows the store's articles (issue 19)."""
+        from bot.ingest.mirror import SeedMirror
+
+        seeds_dir = self.settings.seeds_dir
+        if self._seed_mirror is None or self._seed_mirror.seeds_dir != seeds_dir:
+            self._seed_mirror = SeedMirror(seeds_dir)
+        return self._seed_mirror
+
+    @seed_mirror.setter
+    def seed_mirror(self, mirror: SeedMirror) -> None:
+        self._seed_mirror = mirror

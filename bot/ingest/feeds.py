@@ -14,8 +14,9 @@ last poll live in the store, so a restart or another replica picks up where this
 item (keyed by its guid, else its normalised link) is claimed in the store with ONE statement
 (INSERT … ON CONFLICT DO NOTHING RETURNING) before its page is fetched: only the replica that
 got the row back adds it (`add_url`, as `briefbot add`), so an item is added once however many
-replicas poll. After a poll that wrote a file the seeds are reloaded once, as `/reload` does
-(the store's index version moves, and the other replicas follow). An item that cannot be
+replicas poll. After a poll that wrote a file the seeds are reloaded once, as `/reload` does:
+the store records the new files with its new index version, and the other replicas write
+them into their own seeds folders and follow. An item that cannot be
 added (no article on the page, a refused address) is remembered as failed and not retried.
 """
 
@@ -310,12 +311,14 @@ class FeedPoller:
         result.failed.append(item.url)
 
     async def _reload(self, report: PollReport) -> None:
+        from bot.ingest.mirror import change_from_file
         from bot.models import UserError
         from handlers.reload import reload_seeds
         from handlers.requests import CommandRequest
 
         request = CommandRequest(command="reload", platform="cli", user_id="feeds")
-        reloaded = await reload_seeds(request, self.ctx)
+        written = [change_from_file(self.seeds_dir / name, by="feeds") for name in report.added]
+        reloaded = await reload_seeds(request, self.ctx, written)  # recorded for every replica
         if isinstance(reloaded, UserError):
             report.reload_error = reloaded.message
             log.error("feed items written, but the reload failed: %s", reloaded.message)

@@ -18,13 +18,15 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import frontmatter
 import yaml
 
 from bot.engine.documents import SEED_SUFFIXES
-from bot.ingest.article import Article
+
+if TYPE_CHECKING:  # the extractor (trafilatura) loads only where articles are extracted
+    from bot.ingest.article import Article
 
 MAX_SLUG = 80
 
@@ -100,11 +102,13 @@ def _safe_paragraph(text: str) -> str:
     return text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the whole new one."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (or bytes, as they are) to `path` so that readers see the old file or
+    the whole new one."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes)
+              else os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
