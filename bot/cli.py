@@ -199,7 +199,8 @@ class _NoServer(Exception):
         self.hint = hint
 
 
-def _post_local_reload(settings: Settings, timeout: float) -> tuple[int, dict[str, Any]]:
+def _post_local_reload(settings: Settings, timeout: float,
+                       body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
     """POST /admin/reload to the server on this host with its admin token: (status, body).
     Raises _NoServer (token missing, unreadable, or nobody answering)."""
     import urllib.error
@@ -218,8 +219,10 @@ def _post_local_reload(settings: Settings, timeout: float) -> tuple[int, dict[st
         raise _NoServer(f"cannot read the admin token {path} ({exc.strerror})",
                         "run this as the user that runs the server.") from None
     url = f"http://127.0.0.1:{settings.port}{RELOAD_PATH}"
-    request = urllib.request.Request(url, method="POST", data=b"",
-                                     headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(url, method="POST", data=json.dumps(body).encode()
+                                     if body else b"", headers={
+                                         "Authorization": f"Bearer {token}",
+                                         "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -266,11 +269,15 @@ def cmd_add(args: argparse.Namespace) -> int:
         reload_note = (f"{seeds_dir} is not the server's seeds folder ({served}), so no "
                        f"server was asked to reload.")
     else:
+        from bot.seeds_cli import publish_request, record_without_server
+
         try:
-            status, body = _post_local_reload(settings, args.timeout)
-        except _NoServer as exc:
-            reload_note = (f"No briefbot server asked to reload ({exc}): the file is in place "
-                           f"and will be picked up by the next reload or start.")
+            status, body = _post_local_reload(settings, args.timeout,
+                                              publish_request(added.path))
+        except _NoServer as exc:  # the store still gets it, for every replica
+            recorded, reload_note = record_without_server(settings, added.path, str(exc))
+            if not recorded:
+                reload = {"ok": False, "status": 0, "text": reload_note}
         else:
             reload = {"ok": status == 200, "status": status,
                       "text": body.get("text") or f"HTTP {status}"}
@@ -295,6 +302,13 @@ def cmd_add(args: argparse.Namespace) -> int:
                     f"found: {', '.join(people[:12]) or 'none'}"
                     f"{' …' if len(people) > 12 else ''}\n{reload_note}")
     return 1 if reload is not None and not reload["ok"] else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Remove an article from the seeds, on every replica (bot/seeds_cli.py)."""
+    from bot.seeds_cli import run_remove
+
+    return run_remove(args.target, seeds=args.seeds, as_json=args.json)
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
@@ -422,6 +436,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to wait for a running server's reload report")
     seeds(p)
     p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="remove an article from the seeds, on every replica")
+    p.add_argument("target", metavar="URL|FILE", help="the article's URL or its seed file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    seeds(p)
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("gaps", help="questions abstained on or voted down (from the store)")
     p.add_argument("--limit", type=int, default=0, help="how many groups (default 20)")

@@ -19,6 +19,7 @@ from handlers.errors import APOLOGY
 from handlers.feedback import gaps, recorded, vote
 from handlers.intake import ShuttingDownError
 from handlers.reload import reload
+from handlers.remove import remove
 from handlers.requests import CommandRequest
 from handlers.share import share
 
@@ -34,6 +35,7 @@ HANDLERS: dict[str, Handler] = {
     "brief": brief,
     "reload": reload,
     "add": add,
+    "remove": remove,
     "vote": vote,
     "gaps": gaps,
     "message": recorded(message),  # chat: mentions, DMs, threads

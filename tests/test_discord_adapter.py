@@ -319,7 +319,7 @@ async def test_commands_sync_at_start_only_when_changed(dctx: AppContext,
     syncs = fake.find(lambda c: c.method == "PUT")
     assert [c.path for c in syncs] == [f"/applications/{APP_ID}/commands"]
     names = {command["name"] for command in syncs[0].body}
-    assert names == {"ask", "who", "brief", "reload", "add", "gaps"}
+    assert names == {"ask", "who", "brief", "reload", "add", "remove", "gaps"}
     reload = next(c for c in syncs[0].body if c["name"] == "reload")
     assert reload["default_member_permissions"] == str(MANAGE_GUILD) or \
         reload["default_member_permissions"] == MANAGE_GUILD

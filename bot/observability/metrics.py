@@ -102,7 +102,8 @@ INDEX_VERSION = Gauge(
 )
 
 _KNOWN_COMMANDS: frozenset[str] = frozenset(
-    {"ask", "who", "brief", "reload", "gaps", "share", "vote", "help", "add", "message"}
+    {"ask", "who", "brief", "reload", "gaps", "share", "vote", "help", "add", "remove",
+     "message"}
 )
 
 

@@ -1,5 +1,5 @@
-"""The slash commands (/ask, /who, /brief …, /reload, /add, /gaps), their autocomplete, and
-the tree that turns every command error into a sentence."""
+"""The slash commands (/ask, /who, /brief …, /reload, /add, /remove, /gaps), their
+autocomplete, and the tree that turns every command error into a sentence."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from handlers.usage import MAX_QUESTION_CHARS
 
 log = logging.getLogger("briefbot.discord")
 
-DEFERRED = frozenset({"reload", "gaps", "brief", "add"})  # may take longer than Discord's 3 s
+DEFERRED = frozenset({"reload", "gaps", "brief", "add", "remove"})
+"""Commands that may take longer than Discord's 3 s: "thinking…" first, then a follow-up."""
 MAX_URL_CHARS = 2000
 
 
@@ -60,7 +61,7 @@ async def _zone_autocomplete(interaction: discord.Interaction[Any],
 
 def add_commands(tree: app_commands.CommandTree[Any]) -> None:
     """The command set: /ask, /who, /brief today|subscribe|unsubscribe|status, /reload, /add,
-    /gaps."""
+    /remove, /gaps."""
 
     async def run(interaction: discord.Interaction[Any], command: str, text: str) -> None:
         await served_by(interaction).run(interaction, command, text)
@@ -114,6 +115,13 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
     async def add(interaction: discord.Interaction[Any],
                   url: app_commands.Range[str, 1, MAX_URL_CHARS]) -> None:
         await run(interaction, "add", url)
+
+    @tree.command(name="remove", description="Admins: remove an article from the seeds")
+    @app_commands.describe(article="Its URL, or its file in the seeds, e.g. harbour-bridge.md")
+    @app_commands.default_permissions(manage_guild=True)
+    async def remove(interaction: discord.Interaction[Any],
+                     article: app_commands.Range[str, 1, MAX_URL_CHARS]) -> None:
+        await run(interaction, "remove", article)
 
     @tree.command(name="gaps", description="Admins: questions the articles could not answer")
     @app_commands.default_permissions(manage_guild=True)

@@ -20,10 +20,10 @@ from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.slack")
 
-COMMANDS = ("ask", "who", "brief", "reload", "gaps", "add")
-SLOW_COMMANDS = frozenset({"reload", "gaps", "add"})
+COMMANDS = ("ask", "who", "brief", "reload", "gaps", "add", "remove")
+SLOW_COMMANDS = frozenset({"reload", "gaps", "add", "remove"})
 """Commands that ack at once and answer through response_url."""
-ADMIN_COMMANDS = frozenset({"reload", "gaps", "add"})
+ADMIN_COMMANDS = frozenset({"reload", "gaps", "add", "remove"})
 ADMIN_BRIEF_ACTIONS = frozenset({"subscribe", "unsubscribe"})
 
 
