@@ -179,6 +179,9 @@ async def test_new_items_are_added_once_then_304_adds_nothing(
     assert len(new_files(seeds)) == 3  # bridge (listed twice), ferry, library
     assert article_hits(site) == {"bridge": 1, "ferry": 1, "library": 1}
     assert report.reloaded and ctx.index.version == 1  # one reload for the poll
+    for name in report.added:  # recorded with that version, for every replica (issue 19)
+        row = await store.articles.find(name=name)
+        assert row is not None and (row.added_by, row.index_version) == ("feeds", 1)
     titles = {d.title for d in ctx.index.current.documents}
     assert {TITLES["bridge"], TITLES["ferry"], TITLES["library"]} <= titles
 

@@ -317,7 +317,12 @@ class FeedPoller:
         from handlers.requests import CommandRequest
 
         request = CommandRequest(command="reload", platform="cli", user_id="feeds")
-        written = [change_from_file(self.seeds_dir / name, by="feeds") for name in report.added]
+        written = []
+        for name in report.added:
+            try:
+                written.append(change_from_file(self.seeds_dir / name, by="feeds"))
+            except (OSError, UnicodeDecodeError) as exc:  # gone already: nothing to record
+                log.warning("feed item %s cannot be recorded: %s", name, exc)
         reloaded = await reload_seeds(request, self.ctx, written)  # recorded for every replica
         if isinstance(reloaded, UserError):
             report.reload_error = reloaded.message
