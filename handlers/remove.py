@@ -57,22 +57,27 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-async def _by_url(url: str, ctx: AppContext) -> tuple[str, StoredArticle | None]:
+async def _by_url(url: str, ctx: AppContext) -> list[tuple[str, StoredArticle | None]]:
+    """The files holding the article with this URL: the one in this folder and the one the
+    store keeps (the same file, unless the two replicas named it differently)."""
     seeds_dir = ctx.settings.seeds_dir
     local = await asyncio.to_thread(find_existing, seeds_dir, [url]) \
         if await asyncio.to_thread(seeds_dir.is_dir) else None
     stored = None
     if ctx.store is not None:
         stored = await ctx.store.articles.find(url=normalize_url(url))
+    found: dict[str, StoredArticle | None] = {}
     if local is not None:
-        return local.name, stored if stored is not None and stored.name == local.name else None
+        found[local.name] = stored if stored is not None and stored.name == local.name else None
     if stored is not None:
-        return stored.name, stored
-    raise UserFacingError(f"No article in the seeds has the URL {url}.",
-                          hint="Name it by its file instead (`briefbot index` lists them).")
+        found.setdefault(stored.name, stored)
+    if not found:
+        raise UserFacingError(f"No article in the seeds has the URL {url}.",
+                              hint="Name it by its file instead (`briefbot index` lists them).")
+    return list(found.items())
 
 
-async def _by_name(name: str, ctx: AppContext) -> tuple[str, StoredArticle | None]:
+async def _by_name(name: str, ctx: AppContext) -> list[tuple[str, StoredArticle | None]]:
     seeds_dir = ctx.settings.seeds_dir
     candidates = [name] if Path(name).suffix.lower() in SEED_SUFFIXES else \
         [name + suffix for suffix in SEED_SUFFIXES]
@@ -83,7 +88,7 @@ async def _by_name(name: str, ctx: AppContext) -> tuple[str, StoredArticle | Non
                 "the seeds folder.", hint="e.g. /remove harbour-bridge.md")
         stored = None if ctx.store is None else await ctx.store.articles.find(name=candidate)
         if await asyncio.to_thread((seeds_dir / candidate).is_file) or stored is not None:
-            return candidate, stored
+            return [(candidate, stored)]
     raise UserFacingError(f"No article named {name[:100]} in the seeds.",
                           hint="`briefbot index` lists the documents; a file name is the "
                                "document id with .md or .txt.")
@@ -99,27 +104,36 @@ async def remove(req: CommandRequest, ctx: AppContext) -> Result:
                                  "an article.", hint="e.g. /remove harbour-bridge.md")
     target = url_of(words[0])
     if target.lower().startswith(("http://", "https://")):
-        name, stored = await _by_url(target, ctx)
+        found = await _by_url(target, ctx)
     else:
-        name, stored = await _by_name(target, ctx)
-    path = ctx.settings.seeds_dir / name
-    data = await asyncio.to_thread(_read, path)
-    change = removal(name, data, stored, by=added_by(req))
-    if data is not None:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-    reloaded = await reload_seeds(req, ctx, [change])
+        found = await _by_name(target, ctx)
+    seeds_dir = ctx.settings.seeds_dir
+    removed: list[tuple[Path, bytes | None]] = []
+    changes = []
+    for name, stored in found:
+        data = await asyncio.to_thread(_read, seeds_dir / name)
+        changes.append(removal(name, data, stored, by=added_by(req)))
+        removed.append((seeds_dir / name, data))
+    for path, data in removed:
+        if data is not None:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+    reloaded = await reload_seeds(req, ctx, changes)
+    names = ", ".join(change.name for change in changes)
     if isinstance(reloaded, UserError):
-        if data is not None:  # lose nothing: the file goes back as it was
-            await asyncio.to_thread(write_atomic, path, data)
-        return UserError(message=f"{reloaded.message} {name} is back in place.",
+        for path, data in removed:  # lose nothing: the files go back as they were
+            if data is not None:
+                await asyncio.to_thread(write_atomic, path, data)
+        return UserError(message=f"{reloaded.message} {names} is back in place.",
                          hint=reloaded.hint)
     log.info("removed article", extra={"platform": req.platform, "user": req.user_id,
-                                       "path": name})
-    title = _title(data, name)
+                                       "path": names})
+    path, data = removed[0]
+    title = _title(data, path.name)
+    here = any(data is not None for _, data in removed)
     return Notice(
         title=f"Article removed: {title}",
-        text=f"{name} {'deleted' if data is not None else 'was not here'}; the removal is "
+        text=f"{names} {'deleted' if here else 'was not in this folder'}; the removal is "
              f"recorded for every replica. {reloaded.text}",
         lines=reloaded.lines,
-        data={**reloaded.data, "path": name, "url": change.url, "title": title},
+        data={**reloaded.data, "path": path.name, "url": changes[0].url, "title": title},
     )

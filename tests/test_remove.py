@@ -68,6 +68,19 @@ async def test_an_admin_removes_by_url_and_every_replica_is_told(
     assert row.index_version == with_article.index.version == result.data["version"] == 2
 
 
+async def test_by_url_every_file_of_the_article_goes(
+        with_article: AppContext, seeds: Path, store: Store) -> None:
+    """This folder holds the article under another name too (added here before the store
+    kept articles): removing its URL removes both, here and, by the tombstones, elsewhere."""
+    (seeds / "bridge-copy.md").write_text(seed_text(), encoding="utf-8")
+    result = await dispatch(remove(URL), with_article)
+    assert isinstance(result, Notice), result
+    assert not (seeds / NAME).exists() and not (seeds / "bridge-copy.md").exists()
+    for name in (NAME, "bridge-copy.md"):
+        row = await store.articles.find(name=name, live=False)
+        assert row is not None and row.removed and row.url == URL
+
+
 async def test_by_file_name_or_document_id(with_article: AppContext, seeds: Path) -> None:
     result = await dispatch(remove("harbour-bridge"), with_article)
     assert isinstance(result, Notice) and not (seeds / NAME).exists()
