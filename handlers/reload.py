@@ -119,13 +119,18 @@ async def _reload_recorded(req: CommandRequest, ctx: AppContext, store: Store,
     # serving the old index, as the others do.
     report = await reload_index(ctx.index, ctx.settings, publish=publish)
     mirror.recorded(changes)
-    try:  # another replica recorded articles while this one built: the poller catches up
-        if await store.articles.changed_between(synced.version, report.version):
-            mirror.behind = True
+    # Versions commit in order, so the store now lists every article recorded before ours:
+    # what another replica recorded while this one built, or an older name of an article
+    # just recorded. If that changes the folder, the version poller rebuilds at once.
+    try:
+        after = await mirror.sync(store.articles)
     except Exception:
-        log.warning("could not ask the store what changed during the reload; catching up",
-                    exc_info=True)
+        log.warning("could not bring the seeds folder in step after the reload; the version "
+                    "poller tries again", exc_info=True)
         mirror.behind = True
+    else:
+        if after.written or after.deleted:
+            mirror.behind = True
     return report
 
 

@@ -111,16 +111,6 @@ async def test_the_same_url_under_a_new_name_retires_the_old_name(store: Store) 
     assert rows[NAME].index_version == rows["harbour-bridge-2.md"].index_version == 2
 
 
-async def test_changed_between_sees_articles_other_replicas_recorded(store: Store) -> None:
-    assert await store.bump_index_version() == 1
-    assert not await store.articles.changed_between(1, 3)
-    await store.articles.record([added()])  # version 2, by "another replica"
-    assert await store.bump_index_version() == 3
-    assert await store.articles.changed_between(1, 3)
-    assert not await store.articles.changed_between(2, 3)
-    assert not await store.articles.changed_between(1, 2)
-
-
 async def test_replicas_recording_at_once_each_get_their_own_version(
         store_url: str) -> None:
     """Two stores (two replicas' pools) record at once: every version is distinct, every

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.adapters.discord import DiscordAdapter
+from bot.admin import IndexVersionPoller
 from bot.app import make_web_app
 from bot.cli import main
 from bot.engine.holder import IndexHolder
@@ -79,6 +80,22 @@ async def test_by_url_every_file_of_the_article_goes(
     for name in (NAME, "bridge-copy.md"):
         row = await store.articles.find(name=name, live=False)
         assert row is not None and row.removed and row.url == URL
+
+
+async def test_an_article_recorded_under_a_new_name_keeps_one_file(
+        with_article: AppContext, seeds: Path, store: Store) -> None:
+    """The same URL recorded under another name retires the old one; this replica's folder
+    loses the old file right after, and its poller rebuilds without the duplicate."""
+    (seeds / "bridge-2.md").write_text(seed_text(extra=" Work starts in May."),
+                                       encoding="utf-8")
+    result = await dispatch(CommandRequest(command="reload", platform="cli", user_id="t",
+                                           options={"publish": "bridge-2.md"}), with_article)
+    assert isinstance(result, Notice) and not (seeds / NAME).exists()
+    assert with_article.seed_mirror.behind
+    assert await IndexVersionPoller(with_article).check_once()
+    ids = [d.id for d in with_article.index.current.documents]
+    assert "bridge-2" in ids and "harbour-bridge" not in ids
+    assert not with_article.seed_mirror.behind
 
 
 async def test_by_file_name_or_document_id(with_article: AppContext, seeds: Path) -> None:

@@ -10,8 +10,8 @@ deletes the removed ones (`bot/ingest/mirror.py`) before it rebuilds.
 
 Recording takes a lock (PostgreSQL: a transaction-scoped advisory lock; SQLite has a single
 writer anyway), so versions commit in order: whatever carries a version below N committed
-before N did. That is what lets a replica that recorded N ask whether other replicas recorded
-articles after it last looked (`changed_between`), and catch up if they did.
+before N did. So a replica that recorded N and then lists the articles sees every one
+recorded before it, also those another replica recorded while this one built its index.
 """
 
 from __future__ import annotations
@@ -174,13 +174,3 @@ class ArticleStore:
         async with self._engine.connect() as conn:
             row = (await conn.execute(stmt.order_by(a.index_version.desc()).limit(1))).first()
         return None if row is None else _stored(row)
-
-    async def changed_between(self, after: int, before: int) -> bool:
-        """Whether any article was recorded with a version in (after, before): by another
-        replica, while this one built the index it then recorded as `before`."""
-        if before - after <= 1:
-            return False
-        a = t.articles.c
-        stmt = select(a.name).where(a.index_version > after, a.index_version < before).limit(1)
-        async with self._engine.connect() as conn:
-            return (await conn.execute(stmt)).first() is not None
