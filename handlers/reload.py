@@ -121,7 +121,7 @@ async def _reload_recorded(req: CommandRequest, ctx: AppContext, store: Store,
     mirror.recorded(changes)
     # Versions commit in order, so the store now lists every article recorded before ours:
     # what another replica recorded while this one built, or an older name of an article
-    # just recorded. If that changes the folder, the version poller rebuilds at once.
+    # just recorded. If that changes the folder, the version poller rebuilds, woken now.
     try:
         after = await mirror.sync(store.articles)
     except Exception:
@@ -131,6 +131,8 @@ async def _reload_recorded(req: CommandRequest, ctx: AppContext, store: Store,
     else:
         if after.written or after.deleted:
             mirror.behind = True
+    if mirror.behind and ctx.background.index_poller is not None:
+        ctx.background.index_poller.wake()
     return report
 
 
