@@ -71,6 +71,14 @@ def test_linear_model_is_a_standardised_logistic_regression() -> None:
     assert m.probability(x)[0] == pytest.approx(1 / (1 + np.exp(-z)))
 
 
+def test_a_listwise_ranker_is_a_softmax_over_the_candidates() -> None:
+    m = Linear(("a",), np.array([0.0]), np.array([1.0]), np.array([1.0]), 0.0, kind="softmax")
+    p = m.probability(np.array([[0.0], [1.0], [2.0]]))
+    assert p.sum() == pytest.approx(1.0) and list(np.argsort(-p)) == [2, 1, 0]
+    assert p[2] / p[1] == pytest.approx(np.e)
+    assert m.probability(np.zeros((0, 1))).shape == (0,)
+
+
 def test_the_committed_model_matches_the_features_and_round_trips() -> None:
     scorer = load_scorer()
     assert scorer.ranker.names == RANK_FEATURES and scorer.answerer.names == ANSWER_FEATURES
@@ -89,6 +97,21 @@ def test_rank_features_prefer_the_sentence_that_holds_the_question(corpus) -> No
     assert len(cands) and cands.features.shape == (len(cands), len(RANK_FEATURES))
     best = corpus.texts[cands.indices[int(np.argmax(cands.features[:, 4]))]]  # cover
     assert "1,000 reefs" in best
+
+
+def test_dense_retrieval_finds_a_sentence_that_shares_no_word_with_the_question(
+        tmp_path: Path) -> None:
+    """BM25 alone never sees it (no shared word); the MiniLM list brings it in."""
+    (tmp_path / "a.txt").write_text(
+        "Port report\n\nThe harbour opened in 1870. Dockers unloaded ships every day. "
+        "Thousands of employees were let go after the merger.\n", encoding="utf-8")
+    ix = build_index(tmp_path)
+    q = question_terms("how many workers lost their jobs", ix.idf)
+    target = next(i for i, t in enumerate(ix.texts) if "let go" in t)
+    assert ix.scores(list(q.stems))[target] == 0.0
+    cands = retrieve(ix, q)
+    assert target in set(cands.indices.tolist())
+    assert cands.dense_first == target
 
 
 def test_rank_features_of_no_candidates_are_empty(corpus) -> None:
@@ -167,17 +190,15 @@ def test_word_vectors_know_general_paraphrase() -> None:
     assert sim("kidnapper", "abduction") > sim("kidnapper", "recipe")
 
 
-def test_soft_cover_and_sentence_vectors_on_fixed_text() -> None:
-    from bot.engine.vectors import dense_query, load_word_vectors, sentence_vectors, soft_cover
+def test_soft_cover_on_fixed_text() -> None:
+    from bot.engine.vectors import dense_query, load_word_vectors, sentence_word_ids, soft_cover
 
     wv = load_word_vectors()
-    vecs, ids = sentence_vectors(wv, ["Thousands of workers lost their jobs in layoffs.",
-                                      "The recipe needs two eggs and flour.", "of the"])
-    assert vecs.shape == (3, wv.dims) and not vecs[2].any() and ids[2] == []
-    assert np.linalg.norm(vecs[0]) == pytest.approx(1.0, abs=1e-5)
+    ids = sentence_word_ids(wv, ["Thousands of workers lost their jobs in layoffs.",
+                                 "The recipe needs two eggs and flour.", "of the"])
+    assert ids[2] == [] and ids[0]
     q = dense_query(wv, "how many employees were fired", lambda s: 1.0)
     assert soft_cover(q, wv, ids[0]) > soft_cover(q, wv, ids[1])
-    assert float(vecs[0] @ q.vector) > float(vecs[1] @ q.vector)
     assert soft_cover(q, wv, []) == 0.0
 
 
@@ -192,7 +213,8 @@ def test_soft_covers_matches_one_at_a_time() -> None:
 
 
 def test_the_model_files_are_package_data() -> None:
-    """An installed briefbot (the Docker image) needs the scorer and the word vectors."""
+    """An installed briefbot (the Docker image) needs the scorer, the word vectors and the
+    sentence model."""
     import fnmatch
     import tomllib
 
@@ -200,7 +222,9 @@ def test_the_model_files_are_package_data() -> None:
     patterns = config["tool"]["setuptools"]["package-data"]["bot"]
     model = ROOT / "bot" / "engine" / "model"
     files = [p.relative_to(ROOT / "bot").as_posix() for p in model.iterdir() if p.is_file()]
-    assert {"engine/model/scorer.json", "engine/model/word_vectors.npz"} <= set(files)
+    assert {"engine/model/scorer.json", "engine/model/word_vectors.npz",
+            "engine/model/minilm-l6-int8.onnx", "engine/model/minilm-tokenizer.json",
+            "engine/model/sentence_model.json"} <= set(files)
     for f in files:
         assert any(fnmatch.fnmatch(f, pat) for pat in patterns), f
 

@@ -18,17 +18,33 @@ from bot.engine.compose import Line, abstain, all_said, compose
 from bot.engine.corpus import Corpus
 from bot.engine.decide import Decision, decide, decide_more
 from bot.engine.extract import Entity, is_role_word
-from bot.engine.features import QuestionTerms, question_terms
+from bot.engine.features import RANK_FEATURES, QuestionTerms, question_terms
 from bot.engine.intents import Intent, classify
 from bot.engine.lexicon import GENERIC_QUESTION_TERMS, QUESTION_WORDS, STOPWORDS_CAPS
 from bot.engine.markup import clean_question
+from bot.engine.reasons import (
+    CARRY_SHARE,
+    MAX_REASONS,
+    pick_reasons,
+    reason_markers,
+    reason_scores,
+    relevance,
+)
+from bot.engine.retrieval import CANDIDATES
 from bot.engine.scorer import Scorer, load_scorer
 from bot.engine.summarize import summarize
 from bot.engine.text import STOPWORDS, content_tokens, fold, words
 from bot.models import Answer
 
 _ANAPHOR = re.compile(r"^(?:That|This|These|Those|It|Such)\b")
+_CONTINUES = re.compile(r"^(?:In addition|Additionally|Also|Moreover|Furthermore|Besides|"
+                        r"This|That|These|Those|It|Such|Then|So)\b")
 NAME_MATCH = 80
+PASSAGE_CHARS = 420
+"""A line carries its next sentence only while the two stay this short (two sentences)."""
+REASON_POOL = 50
+"""Candidates drawn from each retrieval list for a reasons question: reasons are spread wider
+than the one sentence a factual question needs."""
 
 
 def _as_typed(question: str, folded: str) -> str:
@@ -69,6 +85,8 @@ class Answerer:
             return self._summary(question)
         if intent.kind == "people":
             return self._involved(question)
+        if intent.kind == "reasons" and not self.more:
+            return self._ranked(question, intent, reasons=True)
         if intent.kind in ("who", "quote") and intent.subject:
             person = self.find_person(intent.subject)
             if person is not None:
@@ -94,7 +112,8 @@ class Answerer:
             if not body:
                 continue
             k = (3 if len(self.ix.documents) == 1 else 2) + sum(i in self.shown for i in body)
-            picks = summarize([self.ix.tokens[i] for i in body], k=min(k, len(body)))
+            picks = summarize([self.ix.tokens[i] for i in body], k=min(k, len(body)),
+                              vectors=self.ix.dense[body])
             lines += [Line(body[k], self.ix.texts[body[k]]) for k in picks]
         if not lines:
             return self._abstain(question, "summary", "The articles have no text to summarise.")
@@ -174,7 +193,7 @@ class Answerer:
 
     def _card(self, question: str, person: Entity) -> Answer:
         lines: list[Line] = []
-        head = person.name
+        head: str | None = None  # the title names the person; a head only adds a role
         if person.role:
             head = f"{person.name} — {person.role}"
         if person.note and person.role == "author":
@@ -204,7 +223,7 @@ class Answerer:
             return self._abstain(question, "quote",
                                  f"The articles quote nothing said by {person.name}.")
         return self._compose(question, "quote", lines, head=f"{person.name} said:",
-                             title=person.name, keep_order=True, about=person.name)
+                             title=person.name, about=person.name)
 
     def _author(self, question: str) -> Answer:
         lines: list[Line] = []
@@ -290,9 +309,10 @@ class Answerer:
         return process.extractOne(name, self.ix.all_aliases, scorer=fuzz.ratio,
                                   score_cutoff=85) is not None
 
-    def _ranked(self, question: str, intent: Intent) -> Answer:
-        """Retrieve, score with the learned model, and show the best sentences or abstain."""
-        kind = intent.kind
+    def _ranked(self, question: str, intent: Intent, reasons: bool = False) -> Answer:
+        """Retrieve, score with the learned model, and show the best sentences or abstain;
+        with `reasons`, the distinct reasons among a wider pool (`reasons.py`)."""
+        kind = "why" if intent.kind == "reasons" else intent.kind
         names = self._names(question)
         synonyms = self.ix.synonyms  # an admin's, from seeds/curation.yaml
         curated = [syn for w in words(question) for syn in sorted(synonyms.get(fold(w), ()))]
@@ -301,7 +321,10 @@ class Answerer:
             return self._abstain(question, kind, "I couldn't tell what the question is about.")
         scorer = load_scorer()
         allowed = self.ix.attributed if kind == "who_said" else None
-        decision = self._decide(q, scorer, allowed)
+        if reasons:
+            decision = self._decide_reasons(q, intent, scorer)
+        else:
+            decision = self._decide(q, scorer, allowed)
         if allowed is not None and decision is None:
             decision = self._decide(q, scorer, None)
         if decision is None:
@@ -312,18 +335,55 @@ class Answerer:
             return self._abstain(question, kind, self._missing_type(kind))
         if not decision.shown:  # a follow-up with nothing relevant left
             return all_said(question, kind)
-        lines = [self._line(i, kind) for i in decision.shown]
-        intent_name = {"why_obstacle": "why", "how_much": "what", "yesno": "what",
-                       "who_said": "quote"}.get(kind, kind)
-        return self._compose(question, intent_name, lines, confidence=decision.confidence)
+        carried: dict[int, int] = {}
+        shown = self._reasons(decision, intent, carried) if reasons else decision.shown
+        lines = self._lines(shown, kind, carried)
+        intent_name = {"how_much": "what", "yesno": "what", "who_said": "quote"}.get(kind, kind)
+        return self._compose(question, intent_name, lines, confidence=decision.confidence,
+                             max_lines=MAX_REASONS if reasons else 6)
 
-    def _decide(self, q: QuestionTerms, scorer: Scorer,
-                allowed: np.ndarray | None) -> Decision | None:
+    def _decide_reasons(self, q: QuestionTerms, intent: Intent,
+                        scorer: Scorer) -> Decision | None:
+        """A wide pool of candidates for the question's reasons, or None when the articles
+        don't cover its topic. Whether to answer is decided on the topic ("the deal" of
+        "what stands in the way of the deal"), as a factual question about it: the answer
+        model knows when the articles cover a thing, not when they list reasons for it."""
+        topic = question_terms(intent.subject, self.ix.idf) if intent.subject else q
+        gate = decide(self.ix, topic if topic.stems else q, scorer)
+        if not gate.answer:
+            return None
+        return decide(self.ix, q, scorer, None, REASON_POOL)
+
+    def _reasons(self, decision: Decision, intent: Intent,
+                 carried: dict[int, int]) -> list[int]:
+        """The distinct reasons among the decision's candidates (see reasons.py); `carried`
+        gets, per reason, the next sentence its line carries on to."""
+        cands = decision.candidates
+        idx = cands.indices
+        col = {name: k for k, name in enumerate(RANK_FEATURES)}
+        feats = cands.features
+        topic = self.ix.cosines(intent.subject) if intent.subject else self.ix.cosines("")
+        rel = relevance(feats[:, col["dense_cos"]], topic[idx],
+                        np.maximum(feats[:, col["para_cos"]], feats[:, col["heading_cos"]]))
+        score = reason_scores(rel, np.array([reason_markers(self.ix.texts[i]) for i in idx]))
+        picks = pick_reasons(score, self.ix.dense[idx],
+                             [int(self.ix.para_start[i]) for i in idx])
+        by_sentence = {int(i): float(v) for i, v in zip(idx, score, strict=True)}
+        shown = [int(idx[p]) for p in picks]
+        for i in shown:
+            j = i + 1
+            if j < int(self.ix.para_end[i]) and j not in shown and \
+                    by_sentence.get(j, 0.0) >= CARRY_SHARE * by_sentence[i]:
+                carried[i] = j
+        return shown or decision.shown
+
+    def _decide(self, q: QuestionTerms, scorer: Scorer, allowed: np.ndarray | None,
+                k: int = CANDIDATES) -> Decision | None:
         """The decision, None when the question is not answered; for a follow-up, its next
         sentences (`decide_more`)."""
         if self.more:
             return decide_more(self.ix, q, scorer, self.shown, allowed)
-        decision = decide(self.ix, q, scorer, allowed)
+        decision = decide(self.ix, q, scorer, allowed, k)
         return decision if decision.answer else None
 
     def _context(self, i: int) -> list[int]:
@@ -332,6 +392,32 @@ class Answerer:
         if s.position > 1 and _ANAPHOR.match(s.text):
             return [i - 1]
         return []
+
+    def _lines(self, shown: list[int], kind: str,
+               carried: dict[int, int] | None = None) -> list[Line]:
+        """One line per sentence shown, as a passage: the sentence an anaphor needs before
+        it, and the next sentence when it carries the point on ("In addition…", "This
+        could…", or one the reasons scorer found holds the same point). A next sentence
+        that was to be shown on its own joins the line instead."""
+        texts, out = self.ix.texts, []
+        carried = carried or {}
+        merged: set[int] = set()
+        emitted: set[int] = set()
+        for i in shown:
+            if i in merged:
+                continue
+            emitted.add(i)
+            line = self._line(i, kind)
+            j = carried.get(i, i + 1)
+            if (j < int(self.ix.para_end[i]) and self.ix.answerable[j]
+                    and j not in line.context and j not in merged and j not in emitted
+                    and (j in carried.values() or _CONTINUES.match(texts[j]))
+                    and len(line.text) + len(texts[j]) < PASSAGE_CHARS):
+                line.text = f"{line.text} {texts[j]}"
+                line.after = (j,)
+                merged.add(j)
+            out.append(line)
+        return out
 
     def _line(self, i: int, kind: str) -> Line:
         text = self.ix.sentences[i].text
@@ -342,8 +428,7 @@ class Answerer:
         a = self.ix.extraction.attributions.get(i)
         speaker_missing = a is not None and not a.direct and bool(a.person) and (
             a.label.split()[-1] not in text)
-        quoted = a is not None and a.direct and kind in (
-            "why_obstacle", "why", "who_said", "what", "how")
+        quoted = a is not None and a.direct and kind in ("why", "who_said", "what", "how")
         if a is not None and (speaker_missing or quoted):
             suffix = f" — {a.label}"
         return Line(i, text, suffix, context=tuple(before))
@@ -358,7 +443,7 @@ class Answerer:
 
     # -- output ---------------------------------------------------------------------------
     def _compose(self, question: str, intent: str, lines: list[Line], head: str | None = None,
-                 title: str | None = None, max_lines: int = 6, keep_order: bool = False,
+                 title: str | None = None, max_lines: int = 6,
                  confidence: float | None = None, about: str | None = None) -> Answer:
         if self.more:
             lines = [ln for ln in lines if ln.sentence not in self.shown]

@@ -2,8 +2,9 @@
 
 Per article (the first five): the headline; who is involved, with the role the article gives
 each (people with a role, most mentioned first, each role cited to the sentence it comes from);
-then a summary of three to five verbatim sentences chosen by LexRank centrality and MMR
-(`bot.engine.summarize`), in reading order. A direct quote whose sentence does not name its
+then a summary of three to six verbatim sentences chosen by centrality and coverage of the
+article's distinct points over its sentence vectors (`bot.engine.summarize`), in reading
+order. A direct quote whose sentence does not name its
 speaker gets "— Name"; "Open question:" marks only a sentence that is one (it ends with "?").
 Then what is new since the channel's previous briefing (articles and people added by a reload).
 The whole text stays under about 3,500 characters: each article gets an equal share.
@@ -29,7 +30,7 @@ MAX_ARTICLES = 5
 MAX_PEOPLE = 4
 MAX_CHARS = 3500
 """Soft bound on the briefing text: about a minute's read."""
-SUMMARY_MIN, SUMMARY_MAX = 3, 5
+SUMMARY_MIN, SUMMARY_MAX = 3, 6
 SENTENCES_PER_PICK = 6
 """A summary sentence per this many candidate sentences (about a sixth of the article),
 between SUMMARY_MIN and SUMMARY_MAX."""
@@ -78,7 +79,7 @@ def compose_briefing(ix: Corpus, since: datetime | None = None,
         k = min(len(body), max(SUMMARY_MIN, min(SUMMARY_MAX,
                                                 math.ceil(len(body) / SENTENCES_PER_PICK))))
         texts = [_line_text(ix, i) for i in body]
-        picks = summarize([ix.tokens[i] for i in body], k,
+        picks = summarize([ix.tokens[i] for i in body], k, vectors=ix.dense[body],
                           groups=[ix.sentences[i].paragraph for i in body],
                           costs=[len(t) + MARKER_CHARS for t in texts], budget=share - used)
         lines += [f"{texts[p]} {cite(body[p])}" for p in picks]

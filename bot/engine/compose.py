@@ -23,6 +23,8 @@ class Line:
     suffix: str = ""
     context: tuple[int, ...] = ()
     """Sentences shown before `sentence` in the same line (an anaphor's antecedent)."""
+    after: tuple[int, ...] = ()
+    """Sentences shown after it in the same line (one that carries its point on)."""
 
 
 def compose(ix: Corpus, question: str, intent: str, lines: list[Line],
@@ -47,7 +49,7 @@ def compose(ix: Corpus, question: str, intent: str, lines: list[Line],
         parts.append(rendered)
         s = ix.sentences[line.sentence]
         doc = ix.documents[s.doc]
-        ids = [ix.sentences[i].id for i in (*line.context, line.sentence)]
+        ids = [ix.sentences[i].id for i in (*line.context, line.sentence, *line.after)]
         citations.append(Citation(document=doc.title, paragraph=s.paragraph, quote=line.text,
                                   doc_id=doc.id, sentence_ids=ids, url=doc.url))
     if not citations and head is None:

@@ -11,7 +11,7 @@ import hashlib
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,11 @@ import numpy as np
 
 from bot.engine.curation import Curation, load_curation
 from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
+from bot.engine.embedder import load_embedder
 from bot.engine.extract import Entity, Extraction, extract
 from bot.engine.text import content_tokens, fold
-from bot.engine.vectors import WordVectors, load_word_vectors, sentence_vectors
+from bot.engine.vector_cache import EmbedReport, VectorCache, embed_grouped
+from bot.engine.vectors import WordVectors, load_word_vectors, sentence_word_ids
 
 ANSWERABLE = frozenset({"body"})
 _EMPTY = "\u2400"
@@ -53,12 +55,27 @@ class Corpus:
     doc_position: np.ndarray
     """Per sentence: 1 at the start of its document, falling towards 0 at its end."""
     word_vectors: WordVectors
-    sentence_vectors: np.ndarray
-    """Per sentence: the unit mean of its words' vectors (zeros when none is known)."""
+    dense: np.ndarray
+    """Per sentence: its unit MiniLM vector (`embedder.py`), float32, one row a sentence."""
     sentence_word_ids: list[list[int]]
     """Per sentence: the word-vector rows of its content words."""
+    embed_report: EmbedReport = field(default_factory=EmbedReport)
+    """How many articles' vectors were embedded for this build and how many were cached."""
     build_seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
+
+    # -- pickling (the index cache) ------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The data only: the shared word vectors are loaded again, and what is computed
+        on demand (memos, lookups) is computed again."""
+        state = {f.name: getattr(self, f.name) for f in fields(Corpus)}
+        state["word_vectors"] = None
+        state["stats"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.word_vectors = load_word_vectors()
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property
@@ -125,6 +142,21 @@ class Corpus:
             return np.zeros(len(self.sentences), dtype=np.float32)
         return np.asarray(self.ranker.get_scores(known), dtype=np.float32)
 
+    def cosines(self, question: str) -> np.ndarray:
+        """Per sentence: the cosine between its MiniLM vector and the question's. The last
+        few questions' vectors are kept: one question may be scored more than once."""
+        memo = self._query_vectors
+        vector = memo.get(question)
+        if vector is None:
+            vector = memo[question] = load_embedder().embed_one(question)
+            if len(memo) > 64:
+                memo.pop(next(iter(memo)))
+        return self.dense @ vector
+
+    @cached_property
+    def _query_vectors(self) -> dict[str, np.ndarray]:
+        return {}
+
     def digest(self) -> dict[str, str]:
         return {d.id: d.digest for d in self.documents}
 
@@ -144,12 +176,15 @@ class Corpus:
             "outlets": sorted(self.extraction.outlets),
             "sentences": len(self.sentences),
             "build_seconds": round(self.build_seconds, 3),
+            "vectors": self.embed_report.as_dict(),
         }
 
     def describe(self) -> str:
         s = self.summary()
+        v = s["vectors"]
         lines = [f"{len(s['documents'])} document(s), {s['sentences']} sentences, "
-                 f"built in {s['build_seconds']} s", ""]
+                 f"built in {s['build_seconds']} s (sentence vectors: {v['embedded']} "
+                 f"article(s) embedded, {v['cached']} from the cache)", ""]
         lines += [f"  {d['id']}: {d['title']} (by {', '.join(d['authors']) or 'unknown'}, "
                   f"{d['paragraphs']} paragraphs)" for d in s["documents"]]
         lines += ["", "People:"]
@@ -210,8 +245,20 @@ def _apply_curation(curation: Curation, extraction: Extraction, sentences: list[
             answerable[s.idx] = False
 
 
-def build_corpus(seeds_dir: Path | str) -> Corpus:
-    """Read every seed, extract, and index. Raises SeedError naming the file on bad input."""
+def _sentence_vectors(documents: list[Document], sentences: list[Sentence],
+                      cache_dir: Path | None) -> tuple[np.ndarray, EmbedReport]:
+    """MiniLM vectors of every sentence, article by article through the vector cache."""
+    embedder = load_embedder()
+    cache = VectorCache(cache_dir / "vectors" if cache_dir else None, embedder.info.version)
+    groups: list[list[str]] = [[] for _ in documents]
+    for s in sentences:
+        groups[s.doc].append(s.text)
+    return embed_grouped(groups, embedder.dims, embedder.embed, cache)
+
+
+def build_corpus(seeds_dir: Path | str, cache_dir: Path | None = None) -> Corpus:
+    """Read every seed, extract, and index. Raises SeedError naming the file on bad input.
+    With `cache_dir`, sentence vectors of unchanged articles are read from there."""
     started = time.perf_counter()
     seeds_dir = Path(seeds_dir)
     files = seed_files(seeds_dir)
@@ -224,11 +271,11 @@ def build_corpus(seeds_dir: Path | str) -> Corpus:
         doc.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         documents.append(doc)
         sentences.extend(sents)
-    return index_documents(documents, sentences, curation, started)
+    return index_documents(documents, sentences, curation, started, cache_dir)
 
 
 def index_documents(documents: list[Document], sentences: list[Sentence], curation: Curation,
-                    started: float | None = None) -> Corpus:
+                    started: float | None = None, cache_dir: Path | None = None) -> Corpus:
     started = started if started is not None else time.perf_counter()
     extraction = extract(documents, sentences)
     answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
@@ -254,13 +301,14 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
     layout = _layout(documents, len(sentences))
     texts = [s.text for s in sentences]
     word_vectors = load_word_vectors()
-    sentence_vecs, sentence_word_ids = sentence_vectors(word_vectors, texts)
+    dense, report = _sentence_vectors(documents, sentences, cache_dir)
     corpus = Corpus(documents=documents, sentences=sentences, extraction=extraction,
                     curation=curation, tokens=tokens, ranker=ranker, df=df,
                     answerable=answerable, synonyms=synonyms,
                     section_heading=section_heading, texts=texts,
-                    word_vectors=word_vectors, sentence_vectors=sentence_vecs,
-                    sentence_word_ids=sentence_word_ids, **layout)
+                    word_vectors=word_vectors, dense=dense,
+                    sentence_word_ids=sentence_word_ids(word_vectors, texts),
+                    embed_report=report, **layout)
     corpus.build_seconds = time.perf_counter() - started
     return corpus
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.engine.features import QuestionTerms, answer_features
-from bot.engine.retrieval import Candidates, retrieve
+from bot.engine.retrieval import CANDIDATES, Candidates, retrieve
 from bot.engine.scorer import Scorer
 
 if TYPE_CHECKING:
@@ -58,15 +58,17 @@ def select(probabilities: np.ndarray, lengths: list[int], show_ratio: float,
 
 
 def decide(ix: Corpus, q: QuestionTerms, scorer: Scorer,
-           allowed: np.ndarray | None = None) -> Decision:
-    cands = retrieve(ix, q, allowed)
+           allowed: np.ndarray | None = None, k: int = CANDIDATES) -> Decision:
+    """Rank the candidates (`k` from each retrieval list) and decide whether to answer."""
+    cands = retrieve(ix, q, allowed, k)
     if not len(cands):
         return Decision(cands, np.zeros(0), [], 0.0, False)
     probs = scorer.ranker.probability(cands.features)
+    verified = scorer.verifier.probability(cands.features)
     lengths = [len(ix.texts[i]) for i in cands.indices]
     picked = select(probs, lengths, scorer.show_ratio, scorer.max_lines)
-    x = answer_features(q, probs, cands.features, cands.unknown_mass, cands.bm25_top,
-                        cands.unknown_names, cands.focus_known)
+    x = answer_features(q, verified, cands.features, cands.unknown_mass, cands.bm25_top,
+                        cands.unknown_names, cands.focus_known, cands.dense_top, probs)
     confidence = float(scorer.answerer.probability(x[None, :])[0])
     shown = [int(cands.indices[k]) for k in picked]
     return Decision(cands, probs, shown, confidence, bool(shown) and confidence >= scorer.threshold)

@@ -13,7 +13,6 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
@@ -24,7 +23,8 @@ RANK_FEATURES = (
     "cover_count", "bigram", "density", "length_log", "first_in_para", "proximity",
     "type_match", "new_names", "new_numbers", "para_rel", "missing_max_idf", "early_doc",
     "missing_count", "substituted", "neg_mismatch", "focus_here", "dense_cos", "dense_rel",
-    "soft_cover",
+    "soft_cover", "dense_rank_inv", "bm25_rank_inv", "rrf", "nb_cos", "para_cos",
+    "heading_cos", "in_bm25",
 )
 ANSWER_FEATURES = (
     "bias", "p1", "p2", "margin", "cover1", "cover_best_ctx", "unknown_mass", "missing_top_idf",
@@ -32,7 +32,7 @@ ANSWER_FEATURES = (
     "wh_why", "wh_how", "wh_howmuch", "wh_which", "wh_other", "negated", "p_sum3",
     "missing_count1", "substituted1", "neg_mismatch1", "cover_max", "unknown_name",
     "focus_unknown", "focus_here1", "focus_here_any", "dense_best", "soft_cover1",
-    "soft_cover_max",
+    "soft_cover_max", "dense1", "dense_margin", "in_bm25_1", "p_max",
 )
 
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -136,12 +136,23 @@ def _proximity(tokens: list[str], wanted: set[str]) -> float:
     return found / span
 
 
-class DenseFeatures(Protocol):
-    """Word-vector similarities of the candidates to the question (see vectors.py)."""
+@dataclass(frozen=True)
+class DenseView:
+    """What the dense side knows of a question's candidates (see retrieval.py)."""
 
-    def cosines(self, candidates: np.ndarray) -> np.ndarray: ...
-
-    def soft(self, candidates: np.ndarray) -> np.ndarray: ...
+    cos: np.ndarray
+    """Per sentence of the corpus: MiniLM cosine to the question."""
+    para_cos: np.ndarray
+    """Per sentence: the best cosine in its paragraph."""
+    heading_cos: np.ndarray
+    """Per sentence: its section heading's cosine (0 without a heading)."""
+    top: float
+    """The best cosine of any usable sentence."""
+    bm25_rank: dict[int, int]
+    dense_rank: dict[int, int]
+    fused: dict[int, float]
+    soft: np.ndarray
+    """Per candidate (in candidate order): word-vector soft coverage of the question."""
 
 
 def _substituted(q_stems: tuple[str, ...], toks: list[str], missing: set[str]) -> float:
@@ -163,13 +174,13 @@ def _substituted(q_stems: tuple[str, ...], toks: list[str], missing: set[str]) -
 def rank_features(q: QuestionTerms, candidates: np.ndarray, bm25: np.ndarray,
                   tokens: list[list[str]], texts: list[str], para_start: np.ndarray,
                   para_end: np.ndarray, para_score: np.ndarray, doc_position: np.ndarray,
-                  heading: np.ndarray, dense: DenseFeatures | None = None) -> np.ndarray:
-    """One row of RANK_FEATURES per candidate sentence index (ordered by BM25, best first)."""
+                  heading: np.ndarray, dense: DenseView | None = None) -> np.ndarray:
+    """One row of RANK_FEATURES per candidate sentence index (best fused rank first)."""
     n = len(candidates)
     out = np.zeros((n, len(RANK_FEATURES)), dtype=np.float64)
     if n == 0:
         return out
-    top = float(bm25[candidates[0]]) or 1.0
+    top = float(bm25[candidates].max()) or 1.0
     weight = dict(zip(q.stems, q.weights, strict=True))
     total = q.total
     wanted = set(q.stems)
@@ -221,23 +232,44 @@ def rank_features(q: QuestionTerms, candidates: np.ndarray, bm25: np.ndarray,
             _substituted(q.stems, toks, wanted - tset),
             1.0 if q.negated != bool(_NEGATION.search(texts[i])) else 0.0,
             1.0 if q.focus is not None and q.focus in ctx else 0.0,
-            0.0, 0.0, 0.0,
+            *_dense_row(dense, int(i), start, end, r),
         )
-    if dense is not None:
-        col = RANK_FEATURES.index("dense_cos")
-        cos = dense.cosines(candidates)
-        out[:, col] = cos
-        out[:, col + 1] = cos - cos.max()
-        out[:, col + 2] = dense.soft(candidates)
     return out
+
+
+_DENSE_WIDTH = len(RANK_FEATURES) - RANK_FEATURES.index("dense_cos")
+
+
+def _dense_row(d: DenseView | None, i: int, start: int, end: int, r: int) -> tuple[float, ...]:
+    """The dense and fusion features of candidate `i` (at position r), zeros without them."""
+    if d is None:
+        return (0.0,) * _DENSE_WIDTH
+    cos = float(d.cos[i])
+    neighbours = [float(d.cos[j]) for j in (i - 1, i + 1) if start <= j < end]
+    dr, br = d.dense_rank.get(i), d.bm25_rank.get(i)
+    return (
+        cos,
+        cos - d.top,
+        float(d.soft[r]),
+        1.0 / (dr + 1) if dr is not None else 0.0,
+        1.0 / (br + 1) if br is not None else 0.0,
+        d.fused.get(i, 0.0) * 30.5,
+        max(neighbours, default=0.0),
+        float(d.para_cos[i]),
+        float(d.heading_cos[i]),
+        1.0 if br is not None else 0.0,
+    )
 
 
 def answer_features(q: QuestionTerms, probs: np.ndarray, feats: np.ndarray,
                     unknown_mass: float, bm25_top: float, unknown_names: float = 0.0,
-                    focus_known: bool = True) -> np.ndarray:
-    """One row of ANSWER_FEATURES: should the best candidates be shown at all?"""
+                    focus_known: bool = True, dense_top: float = 0.0,
+                    order_by: np.ndarray | None = None) -> np.ndarray:
+    """One row of ANSWER_FEATURES: should the best candidates be shown at all? `probs` are
+    the verifier's absolute probabilities; the candidates are taken in the order of
+    `order_by` (the ranker's), or of `probs` when it is None."""
     col = {name: k for k, name in enumerate(RANK_FEATURES)}
-    order = np.argsort(-probs, kind="stable")
+    order = np.argsort(-(probs if order_by is None else order_by), kind="stable")
     p1 = float(probs[order[0]]) if len(order) else 0.0
     p2 = float(probs[order[1]]) if len(order) > 1 else 0.0
     best = feats[order[0]] if len(order) else np.zeros(len(RANK_FEATURES))
@@ -266,4 +298,8 @@ def answer_features(q: QuestionTerms, probs: np.ndarray, feats: np.ndarray,
         float(feats[:, col["dense_cos"]].max()) if len(feats) else 0.0,
         float(best[col["soft_cover"]]),
         float(feats[:, col["soft_cover"]].max()) if len(feats) else 0.0,
+        float(best[col["dense_cos"]]),
+        dense_top - float(best[col["dense_cos"]]),
+        float(best[col["in_bm25"]]),
+        float(probs.max()) if len(probs) else 0.0,
     ], dtype=np.float64)

@@ -27,7 +27,7 @@ _AUTHOR = re.compile(r"^(?:who (?:is|was|are) the (?:author|writer|reporter|jour
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str  # who | author | summary | people | quote | who_said | why | why_obstacle | when | where | how_much | how | yesno | what
+    kind: str  # who | author | summary | people | quote | who_said | reasons | why | when | where | how_much | how | yesno | what
     subject: str | None = None
     rest: str = ""
 
@@ -43,6 +43,22 @@ _SUMMARY = re.compile(r"^(?:(?:please |can you |could you )?(?:summari[sz]e|sum 
                       r"|tl;?dr|summary|overview|background|gist|main points|key points"
                       r"|what(?:'s| is| are) (?:this|the|these) (?:articles?|story|stories|news) about)"
                       r"\b.*|what happened)$")
+_REASON_NOUNS = (r"(?:reasons?|risks?|obstacles?|challenges?|problems?|hurdles?|dangers?|threats?"
+                 r"|causes?|drivers?|factors?|downsides?|concerns?|difficult(?:y|ies)|barriers?"
+                 r"|pitfalls?|weak(?:ness|nesses)|stumbling blocks?|sticking points?)")
+_REASONS = [
+    # "why might the deal fail", "why could talks collapse": a why with a modal asks what
+    # could make it so, which articles give as several reasons
+    re.compile(r"^why (?:might|could|would|may|will|can|should) (?P<x>.+)$"),
+    re.compile(rf"^what (?:are|were|is|'s|might be|could be) (?:the |some |any )?(?:main |key |biggest |major |possible |potential )?{_REASON_NOUNS} (?:of|to|for|with|behind|facing|in|against|about) (?P<x>.+)$"),
+    re.compile(rf"^(?:list |name )?(?:the )?{_REASON_NOUNS} (?:of|to|for|with|behind|facing) (?P<x>.+)$"),
+    re.compile(r"^what (?:stands?|stood|is|could stand|might stand) in the way of (?P<x>.+)$"),
+    re.compile(r"^what (?:could|might|would|can) (?:go wrong|stop|derail|block|prevent|hinder|"
+               r"endanger|threaten|jeopardi[sz]e|undermine|sink|kill|delay|cause)\b(?P<x>.*)$"),
+    re.compile(r"^what(?:'s| is| are) (?:causing|driving|behind|holding back) (?P<x>.+)$"),
+    re.compile(r"^why (?:is|are|was|were|did|does|do|has|have) (?P<x>.+) (?:fail(?:ing|ed)?|"
+               r"struggl(?:e|ing|ed)|stall(?:ing|ed)?|in trouble|at risk|doubtful|unlikely)$"),
+]
 _PEOPLE = re.compile(r"^who (?:is|are|was|were|'s) (?:involved|mentioned|named|quoted|in (?:the|this|these) (?:articles?|story|stories|news))$")
 
 
@@ -61,6 +77,10 @@ def classify(question: str) -> Intent:
     m = _WHO_SAID.match(q)
     if m:
         return Intent("who_said", None, m.group("rest").strip())
+    for rx in _REASONS:
+        m = rx.match(q)
+        if m:
+            return Intent("reasons", (m.groupdict().get("x") or "").strip() or None)
     first = q.split(" ", 1)[0] if q else ""
     if first == "why":
         return Intent("why")

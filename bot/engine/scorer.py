@@ -3,7 +3,9 @@
 Two logistic regressions trained by `scripts/train_scorer.py` on labelled questions (the
 weights live in `model/scorer.json`, versioned with the features they expect):
 
-- the ranker gives each candidate sentence a probability of holding the answer;
+- the ranker orders a question's candidate sentences (listwise: which of these holds it);
+- the verifier gives each candidate an absolute probability of holding an answer (pointwise),
+  which the answer model reads: the ranker's softmax only says how the candidates compare;
 - the answer model gives the question a probability that the sentences shown are right,
   and below the learned threshold the engine abstains.
 
@@ -26,22 +28,35 @@ MODEL_PATH = Path(__file__).with_name("model") / "scorer.json"
 
 @dataclass(frozen=True)
 class Linear:
-    """A standardised logistic regression: sigmoid(((x - mean) / scale) · coef + intercept)."""
+    """A standardised linear model, z = ((x - mean) / scale) · coef + intercept.
+
+    `logistic`: each row's probability is sigmoid(z) (the answer model). `softmax`: the rows
+    are one question's candidates and compete, probability = softmax(z) over them (the
+    ranker, trained listwise: which of these sentences holds the answer)."""
 
     names: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
+    kind: str = "logistic"
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        z = self.logits(x)
+        if self.kind == "softmax":
+            if not len(z):
+                return z
+            e = np.exp(z - z.max())
+            return e / e.sum()
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
     def to_json(self) -> dict[str, object]:
-        return {"features": list(self.names), "mean": self.mean.round(6).tolist(),
-                "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
-                "intercept": round(self.intercept, 6)}
+        return {"kind": self.kind, "features": list(self.names),
+                "mean": self.mean.round(6).tolist(), "scale": self.scale.round(6).tolist(),
+                "coef": self.coef.round(6).tolist(), "intercept": round(self.intercept, 6)}
 
     @classmethod
     def from_json(cls, data: dict[str, object], expected: tuple[str, ...]) -> Linear:
@@ -51,12 +66,14 @@ class Linear:
                              "retrain with scripts/train_scorer.py")
         return cls(names, np.asarray(data["mean"], dtype=np.float64),
                    np.asarray(data["scale"], dtype=np.float64),
-                   np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]))  # type: ignore[arg-type]
+                   np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]),  # type: ignore[arg-type]
+                   str(data.get("kind", "logistic")))
 
 
 @dataclass(frozen=True)
 class Scorer:
     ranker: Linear
+    verifier: Linear
     answerer: Linear
     threshold: float
     """Answer when the answer model's probability is at least this."""
@@ -68,11 +85,15 @@ class Scorer:
     def to_json(self) -> dict[str, object]:
         return {"version": self.version, "threshold": round(self.threshold, 4),
                 "show_ratio": self.show_ratio, "max_lines": self.max_lines,
-                "ranker": self.ranker.to_json(), "answerer": self.answerer.to_json()}
+                "ranker": self.ranker.to_json(), "verifier": self.verifier.to_json(),
+                "answerer": self.answerer.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Scorer:
+        if "verifier" not in data:
+            raise ValueError("the model has no verifier; retrain with scripts/train_scorer.py")
         return cls(ranker=Linear.from_json(data["ranker"], RANK_FEATURES),  # type: ignore[arg-type]
+                   verifier=Linear.from_json(data["verifier"], RANK_FEATURES),  # type: ignore[arg-type]
                    answerer=Linear.from_json(data["answerer"], ANSWER_FEATURES),  # type: ignore[arg-type]
                    threshold=float(data["threshold"]),  # type: ignore[arg-type]
                    show_ratio=float(data["show_ratio"]),  # type: ignore[arg-type]

@@ -39,6 +39,9 @@ LEAD_SHARE = 0.5
 """Share of the teleport distribution that follows the lead prior (the rest is uniform)."""
 GROUP_OVERLAP = 0.5
 """Redundancy MMR assumes between two sentences of the same paragraph, at least."""
+COVERAGE_LAMBDA = 0.4
+"""Centrality against new coverage in `coverage_pick`: coverage leads, since a briefing that
+states the central point five times says one thing."""
 
 
 def tfidf(token_lists: Sequence[Sequence[str]]) -> np.ndarray:
@@ -143,16 +146,61 @@ def mmr(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = MMR_LAMBDA,
     return picked
 
 
+def coverage_pick(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = COVERAGE_LAMBDA,
+                  costs: Sequence[float] | None = None,
+                  budget: float | None = None) -> list[int]:
+    """Greedy centrality plus coverage (Lin & Bilmes, 2011): each pick maximises
+    lam·relevance + (1 − lam)·(how much it adds to the coverage of every sentence, where a
+    sentence is covered as much as its most similar pick is similar to it). Picks that
+    repeat a covered point add nothing, so the summary reaches the article's distinct points.
+    Ties go to the lower index; `costs`/`budget` as in `mmr`."""
+    scores = np.asarray(scores, dtype=np.float64)
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return []
+    top = scores.max()
+    rel = scores / top if top > 0 else np.zeros(n)
+    sim = np.asarray(sim, dtype=np.float64)
+    covered = np.zeros(n)
+    available = np.ones(n, dtype=bool)
+    cost = np.asarray(costs, dtype=np.float64) if costs is not None else np.zeros(n)
+    left = float("inf") if budget is None else float(budget)
+    available &= cost <= left
+    picked: list[int] = []
+    while len(picked) < k and available.any():
+        gain = np.maximum(sim - covered[None, :], 0.0).mean(axis=1)
+        gain = gain / (gain.max() or 1.0)
+        value = np.where(available, lam * rel + (1.0 - lam) * gain, -np.inf)
+        best = int(np.argmax(value))
+        picked.append(best)
+        available[best] = False
+        covered = np.maximum(covered, sim[best])
+        left -= float(cost[best])
+        available &= cost <= left
+    return picked
+
+
 def summarize(token_lists: Sequence[Sequence[str]], k: int, lam: float = MMR_LAMBDA,
               groups: Sequence[object] | None = None, costs: Sequence[float] | None = None,
-              budget: float | None = None, lead: bool = True) -> list[int]:
-    """Indices of up to k sentences (given in reading order) that summarise them: LexRank with
-    the lead prior, then MMR, with `groups` (e.g. paragraph numbers) counting as overlap;
-    returned in reading order."""
-    vectors = tfidf(token_lists)
+              budget: float | None = None, lead: bool = True,
+              vectors: np.ndarray | None = None) -> list[int]:
+    """Indices of up to k sentences (given in reading order) that summarise them, returned in
+    reading order. Without `vectors`: LexRank over TF-IDF with the lead prior, then MMR, with
+    `groups` (e.g. paragraph numbers) counting as overlap. With `vectors` (the sentences'
+    MiniLM vectors, which see that "problems with transport" and "limited production" are
+    both obstacles): LexRank over their cosines with the lead prior, then centrality plus
+    coverage (`coverage_pick`), so the picks span the article's distinct points."""
+    dense = vectors is not None and len(vectors) == len(token_lists)
+    features = np.asarray(vectors, dtype=np.float64) if dense else tfidf(token_lists)
     prior = lead_prior(len(token_lists)) if lead else None
-    scores = centrality(vectors, prior)
-    sim = similarity(vectors)
+    scores = centrality(features, prior)
+    if dense:
+        # Every sentence of an article shares its topic; with the article's mean vector
+        # taken out, what is left tells its points apart, which is what coverage counts.
+        centred = features - features.mean(axis=0)
+        return sorted(coverage_pick(scores, similarity(centred), k, costs=costs,
+                                    budget=budget))
+    sim = similarity(features)
     if groups is not None:
         keys = list(groups)
         same = np.array([[a == b for b in keys] for a in keys], dtype=np.float64)
@@ -160,4 +208,5 @@ def summarize(token_lists: Sequence[Sequence[str]], k: int, lam: float = MMR_LAM
     return sorted(mmr(scores, sim, k, lam, costs, budget))
 
 
-__all__ = ["GROUP_OVERLAP", "centrality", "lead_prior", "mmr", "similarity", "summarize", "tfidf"]
+__all__ = ["GROUP_OVERLAP", "centrality", "coverage_pick", "lead_prior", "mmr", "similarity",
+           "summarize", "tfidf"]

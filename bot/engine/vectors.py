@@ -1,10 +1,10 @@
 """Static word vectors distilled from MiniLM: general paraphrase knowledge at lookup cost.
 
 `scripts/distill_word_vectors.py` embeds 40,000 frequent English words with all-MiniLM-L6-v2
-and keeps 64 PCA dimensions (`model/word_vectors.npz`). Here a sentence is the normalised mean
-of its words' vectors, and a question word is "covered" by a sentence as much as its closest
-word there is similar: "fail" finds "problems", "letting go" finds "layoffs", with no list of
-synonyms written by anyone.
+and keeps 64 PCA dimensions (`model/word_vectors.npz`). A question word is "covered" by a
+sentence as much as its closest word there is similar: "fail" finds "problems", "letting go"
+finds "layoffs", with no list of synonyms written by anyone. Whole sentences are compared with
+the full MiniLM (`embedder.py`); these word vectors give the word-by-word view beside it.
 """
 
 from __future__ import annotations
@@ -109,16 +109,6 @@ def load_word_vectors(path: Path = VECTORS_PATH) -> WordVectors:
     return WordVectors({w: i for i, w in enumerate(vocab)}, vectors)
 
 
-def sentence_vectors(wv: WordVectors, texts: list[str]) -> tuple[np.ndarray, list[list[int]]]:
-    """Unit mean vector of each text (zeros when no word is known) and its word ids."""
-    ids = [wv.ids(t) for t in texts]
-    flat = np.fromiter((i for row in ids for i in row), dtype=np.int64)
-    lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
-    out = np.zeros((len(texts), wv.dims), dtype=np.float32)
-    has = lengths > 0
-    if flat.size:
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[has]
-        sums = np.add.reduceat(wv.vectors[flat], starts, axis=0)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out[has] = sums / np.maximum(norms, 1e-9)
-    return out, ids
+def sentence_word_ids(wv: WordVectors, texts: list[str]) -> list[list[int]]:
+    """Per text: the word-vector rows of its content words (for `soft_covers`)."""
+    return [wv.ids(t) for t in texts]

@@ -1,0 +1,122 @@
+"""Sentence vectors kept on disk per article, so a reload embeds only what changed.
+
+An article's vectors are stored under a key made of the model's version and the article's
+sentence texts (its content, as the engine reads it): an unchanged article is read back
+instead of embedded, a changed one (or a new model, or a new sentence splitter) gets a new
+key. Files are float16 `.npy` (half the disk, and cosines need no more precision), written to
+a temporary name and renamed, so a crash or two replicas writing at once never leave half a
+file; an unreadable entry is embedded again and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbedReport:
+    """What building the vectors cost: articles embedded and articles read from the cache."""
+
+    embedded: int = 0
+    cached: int = 0
+    sentences_embedded: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"embedded": self.embedded, "cached": self.cached,
+                "sentences_embedded": self.sentences_embedded}
+
+
+class VectorCache:
+    """Per-article sentence vectors in `folder` (None: nothing is kept)."""
+
+    def __init__(self, folder: Path | None, model_version: str) -> None:
+        self.folder = folder
+        self.model_version = model_version
+
+    def key(self, texts: Sequence[str]) -> str:
+        h = hashlib.sha256(self.model_version.encode())
+        for t in texts:
+            h.update(b"\x1e")
+            h.update(t.encode("utf-8", "surrogatepass"))
+        return h.hexdigest()[:40]
+
+    def _path(self, key: str) -> Path:
+        assert self.folder is not None
+        return self.folder / key[:2] / f"{key}.npy"
+
+    def load(self, key: str, rows: int, dims: int) -> np.ndarray | None:
+        if self.folder is None:
+            return None
+        path = self._path(key)
+        try:
+            found = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("vector cache entry %s unreadable (%s); embedding again", path.name, exc)
+            return None
+        if found.shape != (rows, dims):
+            return None
+        return found.astype(np.float32)
+
+    def save(self, key: str, vectors: np.ndarray) -> None:
+        if self.folder is None:
+            return
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+            with os.fdopen(fd, "wb") as fh:
+                np.save(fh, vectors.astype(np.float16), allow_pickle=False)
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only or full disk costs speed, not answers
+            log.warning("cannot write the vector cache in %s: %s", self.folder, exc)
+
+
+def embed_grouped(groups: Sequence[Sequence[str]], dims: int,
+                  embed: Callable[[list[str]], np.ndarray],
+                  cache: VectorCache) -> tuple[np.ndarray, EmbedReport]:
+    """Vectors for every text of every group (an article's sentences), in order: cached
+    groups read back, the others embedded (one call per group) and saved."""
+    report = EmbedReport()
+    parts: list[np.ndarray | None] = []
+    missing: list[int] = []
+    keys = [cache.key(g) for g in groups]
+    for k, (group, key) in enumerate(zip(groups, keys, strict=True)):
+        found = cache.load(key, len(group), dims) if group else np.zeros((0, dims), np.float32)
+        parts.append(found)
+        if found is None:
+            missing.append(k)
+        elif group:
+            report.cached += 1
+    for k in missing:
+        # One article per call: int8 activations are quantised per batch, so a vector
+        # depends on what it is batched with; batched with its own article only, an
+        # article's vectors depend on its text alone, cached or not. Rounded as the cache
+        # stores them, so an index is the same built cold or warm.
+        vectors = embed(list(groups[k])).astype(np.float16).astype(np.float32)
+        parts[k] = vectors
+        cache.save(keys[k], vectors)
+        report.embedded += 1
+        report.sentences_embedded += len(groups[k])
+    total = sum(len(g) for g in groups)
+    out = np.zeros((total, dims), dtype=np.float32)
+    at = 0
+    for part in parts:
+        assert part is not None
+        out[at:at + len(part)] = part
+        at += len(part)
+    return out, report
+
+
+__all__ = ["EmbedReport", "VectorCache", "embed_grouped"]

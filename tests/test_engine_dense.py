@@ -1,0 +1,178 @@
+"""The dense side of the engine: the shipped MiniLM on onnxruntime, vectors cached per article,
+the built index kept on disk, reasons as lists, passages and briefings that cover an article.
+
+Everything runs the real model file; the fixture articles in `fixtures/reasons/` were written
+with their questions before any answer was seen.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.engine.embedder import Embedder, ModelFileError, load_embedder, model_info
+from bot.engine.index import build_index
+from bot.engine.reasons import pick_reasons, reason_markers
+from bot.engine.summarize import coverage_pick
+from bot.engine.vector_cache import VectorCache, embed_grouped
+from bot.models import MAX_ANSWER_CHARS
+
+ROOT = Path(__file__).resolve().parent.parent
+REASONS = Path(__file__).parent / "fixtures" / "reasons"
+
+
+# -- the model ---------------------------------------------------------------------------
+def test_the_shipped_model_embeds_paraphrase_close_and_unrelated_text_far() -> None:
+    e = load_embedder()
+    v = e.embed(["Thousands of employees were let go.", "The company laid off many workers.",
+                 "The recipe needs two eggs and some flour.", ""])
+    assert v.shape == (4, e.dims) == (4, 384) and v.dtype == np.float32
+    assert np.linalg.norm(v[:3], axis=1) == pytest.approx(1.0, abs=1e-3)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.3
+    assert e.embed([]).shape == (0, 384)
+    # batching and length sorting give each text its own row back
+    one = np.vstack([e.embed_one(t) for t in ["short", "a much longer sentence " * 9]])
+    both = e.embed(["short", "a much longer sentence " * 9], batch=1)
+    assert one == pytest.approx(both, abs=1e-5)
+
+
+def test_a_damaged_or_missing_model_file_is_refused_with_how_to_mend_it(tmp_path: Path) -> None:
+    info = model_info()
+    folder = tmp_path / "model"
+    shutil.copytree(info.onnx_path.parent, folder)
+    damaged = folder / info.onnx_path.name
+    damaged.write_bytes(damaged.read_bytes()[:1000])
+    with pytest.raises(ModelFileError, match=r"SHA-256.*export_sentence_model"):
+        Embedder(model_info(folder / "sentence_model.json"))
+    damaged.unlink()
+    with pytest.raises(ModelFileError, match="missing"):
+        Embedder(model_info(folder / "sentence_model.json"))
+    with pytest.raises(ModelFileError, match="cannot read"):
+        model_info(tmp_path / "nope.json")
+
+
+# -- vectors cached per article -----------------------------------------------------------
+def test_vectors_are_embedded_once_per_article_content(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.arange(len(texts) * 2, dtype=np.float32).reshape(len(texts), 2) + 1
+
+    cache = VectorCache(tmp_path, "model-a")
+    groups = [["a1", "a2"], ["b1"], []]
+    first, report = embed_grouped(groups, 2, embed, cache)
+    assert report.as_dict() == {"embedded": 2, "cached": 0, "sentences_embedded": 3}
+    assert calls == [["a1", "a2"], ["b1"]] and first.shape == (3, 2)
+    again, report = embed_grouped(groups, 2, embed, cache)
+    assert report.as_dict() == {"embedded": 0, "cached": 2, "sentences_embedded": 0}
+    assert again == pytest.approx(first) and len(calls) == 2
+    _, report = embed_grouped([["a1", "a2"], ["b1 edited"]], 2, embed, cache)
+    assert (report.embedded, report.cached) == (1, 1) and calls[-1] == ["b1 edited"]
+    # another model never reads this model's vectors
+    _, report = embed_grouped(groups, 2, embed, VectorCache(tmp_path, "model-b"))
+    assert report.embedded == 2
+    # a damaged entry is embedded again, not trusted
+    for f in tmp_path.rglob("*.npy"):
+        f.write_bytes(b"not a numpy file")
+    _, report = embed_grouped(groups, 2, embed, cache)
+    assert report.embedded == 2
+
+
+def test_a_reload_embeds_only_the_new_article_and_an_unchanged_index_is_loaded(
+        tmp_path: Path) -> None:
+    seeds, cache = tmp_path / "seeds", tmp_path / "cache"
+    shutil.copytree(REASONS, seeds)
+    cold = build_index(seeds, cache)
+    assert cold.summary()["vectors"]["embedded"] == 2 and cold.stats["index_cache"] == "miss"
+    warm = build_index(seeds, cache)
+    assert warm.stats["index_cache"] == "hit"
+    assert warm.summary()["vectors"] == {"embedded": 0, "cached": 2, "sentences_embedded": 0}
+    assert warm.dense == pytest.approx(cold.dense)
+    assert warm.answer("why might the tunnel be late").text == \
+        cold.answer("why might the tunnel be late").text
+    shutil.copy(ROOT / "seeds" / "putin-kim-arms-deal.txt", seeds)
+    grown = build_index(seeds, cache)
+    assert grown.stats["index_cache"] == "miss"
+    assert (grown.embed_report.embedded, grown.embed_report.cached) == (1, 2)
+    assert grown.dense == pytest.approx(build_index(seeds).dense, abs=1e-6)  # cold == warm
+    (seeds / "fever-drug.txt").write_text("Changed\n\nA different article now.\n", "utf-8")
+    assert build_index(seeds, cache).embed_report.embedded == 1
+
+
+# -- reasons as a list --------------------------------------------------------------------
+def test_reason_markers_are_general_function_words() -> None:
+    assert reason_markers("Nothing will happen unless the court agrees.") > \
+        reason_markers("The court met on Tuesday in Berlin.")
+    assert reason_markers("The bridge opened in 1990.") == 0.0
+
+
+def test_pick_reasons_prefers_distinct_reasons() -> None:
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    score = np.array([1.0, 0.95, 0.6])
+    assert pick_reasons(score, vectors, [1, 1, 2], k=2) == [0, 2]  # the near-copy waits
+    assert pick_reasons(np.zeros(0), np.zeros((0, 2)), []) == []
+    assert pick_reasons(np.array([1.0, 0.1]), vectors[[0, 2]], [1, 2]) == [0]  # too weak
+
+
+def _reasons_found(text: str, groups: list[list[str]]) -> int:
+    low = text.casefold()
+    return sum(any(g.casefold() in low for g in group) for group in groups)
+
+
+@pytest.mark.parametrize(("question", "groups", "need"), [
+    ("why might the deal fail",
+     [["production capacities"], ["transport", "9,000"], ["Xi Jinping", "green light"]], 3),
+    ("what stands in the way of the deal",
+     [["production capacities"], ["transport", "9,000", "sea route"],
+      ["Xi Jinping", "green light"], ["agree on anything"]], 2),
+])
+def test_reasons_on_the_seed(seed_index, question: str, groups: list[list[str]],
+                             need: int) -> None:
+    a = seed_index.answer(question)
+    assert not a.abstained and a.intent == "why", a.text
+    assert 2 <= len(a.citations) <= 5 and len(a.text) <= MAX_ANSWER_CHARS
+    assert _reasons_found(a.text, groups) >= need, a.text
+
+
+@pytest.mark.parametrize(("question", "groups"), [
+    ("why might the tunnel be late",
+     [["gas pipeline"], ["boring machines"], ["water"], ["cancel"], ["lawsuit"]]),
+    ("what are the risks of the new fever drug",
+     [["side effects", "rash"], ["afford", "40 dollars", "expensive"], ["Resistance"]]),
+])
+def test_reasons_on_other_articles(question: str, groups: list[list[str]]) -> None:
+    ix = build_index(REASONS)
+    a = ix.answer(question)
+    assert not a.abstained and a.intent == "why", a.text
+    assert _reasons_found(a.text, groups) >= 2, a.text
+    assert len({c.sentence_ids[0] for c in a.citations}) == len(a.citations)
+
+
+def test_a_reasons_question_about_something_absent_abstains() -> None:
+    assert build_index(REASONS).answer("why might the football season be cancelled").abstained
+
+
+# -- passages and briefings -------------------------------------------------------------
+def test_a_line_carries_the_next_sentence_that_continues_its_point(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Plant closes\n\nThe car plant in Dunmore will close in March. In addition, its "
+        "supplier will cut 300 jobs. The town council meets on Friday.\n", encoding="utf-8")
+    a = build_index(tmp_path).answer("when will the car plant in Dunmore close")
+    assert not a.abstained, a.text
+    line = a.citations[0]
+    assert "In addition, its supplier" in line.quote and len(line.sentence_ids) == 2
+
+
+def test_coverage_pick_spans_distinct_points() -> None:
+    sim = np.array([[1.0, 0.9, 0.0], [0.9, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert sorted(coverage_pick(np.array([1.0, 0.9, 0.5]), sim, 2)) == [0, 2]
+
+
+def test_the_seed_briefing_carries_an_obstacle_and_the_need_for_food(seed_index) -> None:
+    text = seed_index.briefing().text
+    assert "food" in text
+    assert any(w in text for w in ("production", "challenge", "Xi Jinping", "transport"))
