@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot import adapters as platforms
 from bot.admin import add_admin_routes, start_admin, stop_admin
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.ingest.feeds import start_feeds, stop_feeds
 from bot.observability import (
@@ -27,7 +28,7 @@ from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError
 from bot.signals import HardStop, install_signal_handlers
 from bot.store.store import Store
-from handlers.context import AppContext
+from handlers.registry import add_after_hook
 
 log = logging.getLogger("briefbot.app")
 
@@ -95,7 +96,7 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
         return web.json_response(body)
 
     app.router.add_get("/healthz", healthz)
-    install_command_metrics()
+    install_command_metrics(add_after_hook)
     app.router.add_get("/metrics", metrics_handler(ctx))
     add_admin_routes(app, ctx)  # POST /admin/reload, loopback only (`briefbot reload`)
     for adapter in adapters:

@@ -58,9 +58,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _context(settings: Settings):
+    from bot.context import AppContext
     from bot.engine.holder import IndexHolder
     from bot.engine.index import build_index
-    from handlers.context import AppContext
 
     index = build_index(settings.seeds_dir)
     return AppContext(settings=settings, index=IndexHolder(index, version=1))

@@ -32,8 +32,8 @@ from bot.schedule import LATE_WINDOW, due_date
 from bot.store.store import DEFAULT_LEASE, Known, Subscription
 
 if TYPE_CHECKING:
+    from bot.context import AppContext
     from bot.engine.index import KnowledgeIndex
-    from handlers.context import AppContext
 
 log = logging.getLogger("briefbot.scheduler")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.context import AppContext
 from bot.errors import SeedError
 from bot.models import Notice, Result, UserError
-from handlers.context import AppContext
 from handlers.reload import reload_seeds, require_admin
 from handlers.requests import CommandRequest
 

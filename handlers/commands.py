@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from bot.context import AppContext
 from bot.engine.markup import clean_question
 from bot.engine.protocol import AnswerEngine
 from bot.errors import UserFacingError
 from bot.models import Answer, Notice, Result
-from handlers.context import AppContext
 from handlers.requests import CommandRequest
 from handlers.usage import MAX_QUESTION_CHARS, usage_notice
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.context import AppContext
 from bot.engine.protocol import AnswerEngine
 from bot.models import Answer, Notice, Result
 from handlers.commands import checked_question, known_people
-from handlers.context import AppContext
 from handlers.followup import remember, resolve
 from handlers.requests import CommandRequest
 from handlers.usage import examples, usage_notice

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.context import AppContext
 from bot.engine.reload import reload_index
 from bot.errors import NotAllowedError, SeedError
 from bot.models import Notice, Result, UserError
-from handlers.context import AppContext
 from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.reload")

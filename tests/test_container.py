@@ -24,9 +24,9 @@ from sqlalchemy.engine import make_url
 
 from bot.app import SHUTDOWN_GRACE_S, make_web_app
 from bot.cli import build_parser, cmd_doctor, cmd_serve
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.settings import Settings, load_settings
-from handlers.context import AppContext
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import serve_until
 from bot.cli import main
+from bot.context import AppContext
 from bot.engine.documents import seed_files
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
@@ -28,7 +29,6 @@ from bot.ingest.fetch import decode_body
 from bot.scheduler import known_by
 from bot.settings import Settings
 from bot.store import Store, open_store_url
-from handlers.context import AppContext
 from tests.clock import FakeClock
 from tests.pg import free_port
 from tests.test_add_url import PARAGRAPHS, article_html

@@ -19,8 +19,8 @@ from bot.settings import Settings
 from bot.store import Store, open_store, open_store_url
 from bot.store import tables as t
 from bot.store.migrations import head
+from bot.store.records import AskedQuestion
 from bot.store.store import DEFAULT_LEASE, Known
-from handlers.question_log import AskedQuestion
 from tests.clock import FakeClock
 from tests.pg import PgServer
 

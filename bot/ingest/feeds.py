@@ -42,7 +42,7 @@ from bot.ingest.fetch import FEED_ACCEPT, FEED_TYPES, FetchRefused, fetch_page
 from bot.ingest.seedfile import normalize_url
 
 if TYPE_CHECKING:
-    from handlers.context import AppContext
+    from bot.context import AppContext
 
 log = logging.getLogger("briefbot.feeds")
 

@@ -25,7 +25,7 @@ from bot.schedule import DailyTime
 
 if TYPE_CHECKING:
     from bot.store.migrations import Migration
-    from handlers.question_log import AskedQuestion
+    from bot.store.records import AskedQuestion
 
 DEFAULT_LEASE = timedelta(minutes=2)
 SHORT_LIVED_CLAIM = "interaction:"
