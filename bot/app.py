@@ -15,7 +15,7 @@ from bot import adapters as platforms
 from bot.admin import add_admin_routes, start_admin, stop_admin
 from bot.context import AppContext
 from bot.engine.holder import IndexHolder
-from bot.ingest.feeds import start_feeds, stop_feeds
+from bot.feed_poller import start_feeds, stop_feeds
 from bot.observability import (
     install_command_metrics,
     metrics_handler,
@@ -173,7 +173,7 @@ async def serve_until(
                                 f"{settings.host}:{settings.port}: {exc.strerror or exc}") from None
         log.info("listening on %s:%s", settings.host, settings.port)
         start_admin(ctx)  # SIGHUP reload, follow other replicas' reloads, 90-day purge
-        start_feeds(ctx)  # only when seeds/feeds.yaml exists (bot/ingest/feeds.py)
+        start_feeds(ctx)  # only when seeds/feeds.yaml exists (bot/feed_poller.py)
         await run_adapters(ctx, adapters, stop)
     finally:
         await shutdown(ctx, adapters, runner, grace_s=grace_s)

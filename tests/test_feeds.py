@@ -24,7 +24,8 @@ from bot.engine.documents import seed_files
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.errors import SeedError
-from bot.ingest.feeds import FeedPoller, item_key, load_feeds, parse_items, start_feeds, stop_feeds
+from bot.feed_poller import FeedPoller, start_feeds, stop_feeds
+from bot.ingest.feeds import item_key, load_feeds, parse_items
 from bot.ingest.fetch import decode_body
 from bot.scheduler import known_by
 from bot.settings import Settings
