@@ -64,4 +64,3 @@ async def who(req: CommandRequest, ctx: AppContext) -> Result:
 
 async def help_(req: CommandRequest, ctx: AppContext) -> Result:
     return usage_notice(known_people(ctx))
-

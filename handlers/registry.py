@@ -11,7 +11,7 @@ from bot.context.intake import ShuttingDownError
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
 from bot.observability.logs import info_line
-from bot.store.store import MESSAGE_CLAIM
+from bot.store.records import MESSAGE_CLAIM
 from handlers.add import add
 from handlers.briefing import brief
 from handlers.commands import ask, help_, who

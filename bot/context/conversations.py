@@ -68,4 +68,3 @@ class Conversations:
         self._contexts[key] = (time.monotonic(), raw)
         while len(self._contexts) > MEMORY_KEPT:
             self._contexts.pop(next(iter(self._contexts)))
-
