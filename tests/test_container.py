@@ -23,7 +23,8 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot.app import SHUTDOWN_GRACE_S, make_web_app
-from bot.cli import build_parser, cmd_doctor, cmd_serve
+from bot.cli import build_parser
+from bot.cli.server import cmd_doctor, cmd_serve
 from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.settings import Settings, load_settings

@@ -1,0 +1,37 @@
+"""`briefbot brief`: today's briefing."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.cli.common import (
+    add_seeds_option,
+    context_for,
+    print_text,
+    result_to_json,
+    run,
+    settings_for,
+    to_json,
+)
+from bot.models import UserError
+from bot.render.text import render_text
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from handlers import CommandRequest, dispatch
+
+    ctx = context_for(settings_for(args))
+    result = run(dispatch(CommandRequest(command="brief", text="", platform="cli"), ctx))
+    if args.json:
+        print(to_json(result_to_json(result)))
+    else:
+        print_text(render_text(result))
+    return 2 if isinstance(result, UserError) else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """brief."""
+    p = sub.add_parser("brief", help="print today's briefing")
+    p.add_argument("--json", action="store_true")
+    add_seeds_option(p)
+    p.set_defaults(func=cmd_brief)
