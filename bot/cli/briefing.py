@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import (
-    add_seeds_option,
-    context_for,
-    print_text,
-    result_to_json,
-    run,
-    settings_for,
-    to_json,
-)
-from bot.models import UserError
-from bot.render.text import render_text
+from bot.cli.common import add_seeds_option, context_for, print_result, run, settings_for
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
@@ -22,11 +12,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
     ctx = context_for(settings_for(args))
     result = run(dispatch(CommandRequest(command="brief", text="", platform="cli"), ctx))
-    if args.json:
-        print(to_json(result_to_json(result)))
-    else:
-        print_text(render_text(result))
-    return 2 if isinstance(result, UserError) else 0
+    return print_result(result, args.json)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -50,6 +50,15 @@ def print_text(text: str, **kwargs: Any) -> None:
     print(printable(text), **kwargs)
 
 
+def print_result(result: Result, as_json: bool) -> int:
+    """One command's result, as JSON or as text; its exit code (2 for a usage error)."""
+    if as_json:
+        print(to_json(result_to_json(result)), flush=True)
+    else:
+        print_text(render_text(result), flush=True)
+    return 2 if isinstance(result, UserError) else 0
+
+
 def settings_for(args: argparse.Namespace) -> Settings:
     overrides: dict[str, object] = {}
     if getattr(args, "seeds", None):

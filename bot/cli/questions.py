@@ -9,6 +9,7 @@ import sys
 from bot.cli.common import (
     add_seeds_option,
     context_for,
+    print_result,
     print_text,
     result_to_json,
     run,
@@ -16,7 +17,7 @@ from bot.cli.common import (
     to_json,
 )
 from bot.engine.markup import clean_question
-from bot.models import Result, UserError
+from bot.models import Result
 from bot.render.text import render_text
 
 
@@ -39,12 +40,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             else:
                 print_text(render_text(result) + "\n", flush=True)
         return 0
-    result = one(args.question)
-    if args.json:
-        print(to_json(result_to_json(result)), flush=True)
-    else:
-        print_text(render_text(result))
-    return 2 if isinstance(result, UserError) else 0
+    return print_result(one(args.question), args.json)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
