@@ -47,7 +47,7 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
     """Answer a chat message, read in the context of its conversation."""
     if not isinstance(req, MessageRequest):
         raise TypeError("message needs a MessageRequest")
-    text = checked_question(req.text, "message")
+    text = checked_question(req.text, ctx, "message")
     if not text or text.lower() in {"help", "?", "-h", "--help", "hi", "hello", "hey"}:
         return _chat_usage(known_people(ctx))
     conversations = ctx.conversations
