@@ -13,8 +13,11 @@ so `briefbot ask` loads none of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from bot.cli import (
     articles,
@@ -45,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Any] = []
 
 
+def end_on_closed_pipe() -> NoReturn:
+    """Whoever read our output has gone (`briefbot ask … | head -2`): stop at once and
+    quietly, ended by SIGPIPE as other Unix tools are (the shell shows status 141).
+
+    Python ignores SIGPIPE so that a write raises BrokenPipeError instead; stdout is
+    pointed at /dev/null first, so nothing left in its buffer fails again on the way out.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    raise SystemExit(128 + 13)  # where there is no SIGPIPE: the status a shell would show
+
+
 def main(argv: list[str] | None = None) -> int:
     from bot.observability import setup_logging
 
@@ -54,7 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         add(parser)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that has gone is found here, not at the exit's flush
+        return code
+    except BrokenPipeError:
+        end_on_closed_pipe()
     except SettingsError as exc:
         print_text(f"briefbot: {exc}", file=sys.stderr)
         return 2

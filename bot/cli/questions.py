@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 
 from bot.cli.common import (
@@ -18,7 +19,7 @@ from bot.cli.common import (
 )
 from bot.engine.markup import clean_question
 from bot.models import Result
-from bot.render.text import render_text
+from bot.render.text import render_text, render_turn
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -45,7 +46,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A conversation on the terminal: one message a line, read in the context of the ones
-    before ("what did he say?", "why?", "tell me more"), as in a Slack thread or a DM."""
+    before ("what did he say?", "why?", "tell me more"), as in a Slack thread or a DM.
+
+    On a terminal each turn reads as one: the question (prompted, or echoed when the
+    messages come from a pipe or file), how a follow-up was understood, the reply, a rule.
+    `--json` and output to a pipe or file are one result after another, as before."""
     from bot.ids import new_id
     from handlers.conversation import MessageRequest
     from handlers.registry import converse
@@ -53,6 +58,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     ctx = context_for(settings_for(args))
     conversation = f"cli:{new_id()}"
     interactive = sys.stdin.isatty() and not args.json
+    on_terminal = sys.stdout.isatty() and not args.json
+    width = min(shutil.get_terminal_size().columns, 72)
 
     async def session() -> None:
         while True:
@@ -60,14 +67,21 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 print("> ", end="", flush=True)
             line = await asyncio.to_thread(sys.stdin.readline)
             if not line:
+                if interactive and on_terminal:
+                    print()  # after Ctrl-D on the prompt, the shell's prompt on its own line
                 return
-            request = MessageRequest(text=clean_question(line.rstrip("\n")), platform="cli",
+            text = clean_question(line.rstrip("\n"))
+            if on_terminal and not interactive:  # not typed here: show what was asked
+                print_text(f"> {text}", flush=True)
+            request = MessageRequest(text=text, platform="cli",
                                      conversation=conversation, message_key=f"cli:{new_id()}")
             result = await converse(request, ctx)
             if result is None:
                 continue
             if args.json:
                 print(to_json(result_to_json(result)), flush=True)
+            elif on_terminal:
+                print_text(render_turn(text, result, width), flush=True)
             else:
                 print_text(render_text(result) + "\n", flush=True)
 
