@@ -291,3 +291,17 @@ def test_readme_configuration_table_matches_the_settings():
     section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", section, flags=re.MULTILINE))
     assert documented == SETTINGS_VARS
+
+
+def test_the_image_sets_host_and_data_dir_the_defaults_are_for_outside_it(monkeypatch):
+    """Outside a container the defaults are loopback and the user's data directory; the image
+    names both, so it listens on every address and keeps its data on the volume."""
+    from platformdirs import user_data_path
+
+    env = dockerfile_env()
+    assert env["BRIEFBOT_HOST"] == "0.0.0.0" and env["BRIEFBOT_DATA_DIR"] == "/app/data"
+    for name in ("BRIEFBOT_HOST", "BRIEFBOT_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.host == "127.0.0.1"
+    assert settings.data_dir == user_data_path("briefbot", appauthor=False)
