@@ -23,7 +23,7 @@ from bot.errors import UserFacingError
 from bot.ingest.mirror import removal, safe_name
 from bot.ingest.seedfile import find_existing, normalize_url, write_atomic
 from bot.models import Notice, Result, UserError
-from bot.store.articles import StoredArticle
+from bot.store.records import StoredArticle
 from handlers.add import url_of
 from handlers.reload import added_by, reload_seeds, require_admin
 from handlers.requests import CommandRequest

@@ -85,3 +85,38 @@ class FeedState:
     polled_at: datetime | None
     status: str | None
     error: str | None
+
+
+@dataclass(frozen=True)
+class ArticleChange:
+    """One article to record: its seed file `name` and `text`, or `text=None` to remove it.
+
+    `sha256` is the hash of the text (for a removal, of the text removed, so another replica
+    deletes its copy only when it is the same file); `url` the front matter's URL,
+    normalised, which says two files are the same article.
+    """
+
+    name: str
+    text: str | None
+    sha256: str
+    url: str | None
+    by: str
+
+    @property
+    def removed(self) -> bool:
+        return self.text is None
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as the store lists it (without its text)."""
+
+    name: str
+    url: str | None
+    sha256: str
+    removed: bool
+    index_version: int
+    added_by: str
+    added_at: datetime
+    removed_by: str | None
+    removed_at: datetime | None
