@@ -31,6 +31,8 @@ RUN groupadd --system --gid 10001 briefbot \
     && mkdir -p /app/data \
     && chown 10001:10001 /app/data && chmod 700 /app/data
 
+# Set explicitly: outside a container the data directory defaults to the user's and the
+# address to loopback; in here the volume holds the data and the port is published.
 ENV BRIEFBOT_SEEDS_DIR=/app/seeds \
     BRIEFBOT_DATA_DIR=/app/data \
     BRIEFBOT_HOST=0.0.0.0 \

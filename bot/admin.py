@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.context import AppContext
 from bot.engine.reload import reload_index
 from bot.errors import SeedError
 from bot.ingest.mirror import SeedSyncError
@@ -33,7 +34,6 @@ from bot.models import Notice, Result
 from bot.observability import register_secret
 from bot.private_files import write_private_text
 from bot.render.text import render_text
-from handlers.context import AppContext
 from handlers.requests import CommandRequest
 
 if TYPE_CHECKING:

@@ -13,8 +13,9 @@ from aiohttp import web
 
 from bot import adapters as platforms
 from bot.admin import add_admin_routes, start_admin, stop_admin
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
-from bot.ingest.feeds import start_feeds, stop_feeds
+from bot.feed_poller import start_feeds, stop_feeds
 from bot.ingest.mirror import SeedMirror, SeedSyncError
 from bot.observability import (
     install_command_metrics,
@@ -28,7 +29,7 @@ from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError
 from bot.signals import HardStop, install_signal_handlers
 from bot.store.store import Store
-from handlers.context import AppContext
+from handlers.registry import add_after_hook
 
 log = logging.getLogger("briefbot.app")
 
@@ -112,7 +113,7 @@ def make_web_app(ctx: AppContext, adapters: list[PlatformAdapter]) -> web.Applic
         return web.json_response(body)
 
     app.router.add_get("/healthz", healthz)
-    install_command_metrics()
+    install_command_metrics(add_after_hook)
     app.router.add_get("/metrics", metrics_handler(ctx))
     add_admin_routes(app, ctx)  # POST /admin/reload, loopback only (`briefbot reload`)
     for adapter in adapters:
@@ -189,7 +190,7 @@ async def serve_until(
                                 f"{settings.host}:{settings.port}: {exc.strerror or exc}") from None
         log.info("listening on %s:%s", settings.host, settings.port)
         start_admin(ctx)  # SIGHUP reload, follow other replicas' reloads, 90-day purge
-        start_feeds(ctx)  # only when seeds/feeds.yaml exists (bot/ingest/feeds.py)
+        start_feeds(ctx)  # only when seeds/feeds.yaml exists (bot/feed_poller.py)
         await run_adapters(ctx, adapters, stop)
     finally:
         await shutdown(ctx, adapters, runner, grace_s=grace_s)

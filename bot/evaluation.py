@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.context import AppContext
 from bot.errors import UserFacingError
 from bot.models import Answer
 from handlers import CommandRequest, dispatch
-from handlers.context import AppContext
 
 Rule = Callable[[dict[str, Any], str, bool], bool]
 

@@ -1,15 +1,14 @@
 """What a chat platform is to the core: the protocol adapters implement, and its errors.
 
-The core (`bot/app.py`, the scheduler, the briefing handler) imports this module and never an
-adapter; adapters import it and never the core's wiring. Platforms are found by name in
-`bot/adapters/__init__.py`.
+The core (`bot/app.py`, the scheduler, the briefing handler, the app context's connected
+platforms) imports this module and never an adapter; adapters import it and never the core's
+wiring. Platforms are found by name in `bot/adapters/__init__.py` (the registry, where a
+`Platform` entry says how to make one).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.models import Briefing
@@ -17,8 +16,6 @@ from bot.models import Briefing
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from bot.settings import Settings
-    from handlers.context import AppContext
 
 
 class DeliveryError(Exception):
@@ -64,21 +61,6 @@ class PlatformAdapter(Protocol):
     async def post_briefing(self, channel_id: str, briefing: Briefing) -> None:
         """Post a briefing to a channel; raise DeliveryError on failure."""
         ...
-
-
-@dataclass(frozen=True)
-class Platform:
-    """A platform as the registry knows it: how to check its settings and make its adapter.
-
-    `check_settings` runs before the index loads, so a missing or malformed token stops
-    start-up at once with one line (SettingsError naming the variable).
-    """
-
-    name: str
-    check_settings: Callable[[Settings], object]
-    create: Callable[[AppContext], PlatformAdapter]
-    configured: Callable[[Settings], bool]
-    """Whether the settings turn this platform on when `serve` is given no platform flag."""
 
 
 class AdapterDefaults:

@@ -29,11 +29,12 @@ from bot.models import Briefing
 from bot.observability import briefing_failed, briefing_sent
 from bot.platform import DeliveryError, PlatformAdapter
 from bot.schedule import LATE_WINDOW, due_date
-from bot.store.store import DEFAULT_LEASE, Known, Subscription
+from bot.store.deliveries import DEFAULT_LEASE
+from bot.store.records import Known, Subscription
 
 if TYPE_CHECKING:
+    from bot.context import AppContext
     from bot.engine.index import KnowledgeIndex
-    from handlers.context import AppContext
 
 log = logging.getLogger("briefbot.scheduler")
 

@@ -23,6 +23,14 @@ def default_seeds_dir() -> Path:
     return candidate if candidate.is_dir() else Path.cwd() / "seeds"
 
 
+def default_data_dir() -> Path:
+    """The user's data directory (platformdirs: ~/.local/share/briefbot on Linux), not a
+    data/ in whatever folder a command happens to run in. The image sets /app/data."""
+    from platformdirs import user_data_path
+
+    return user_data_path("briefbot", appauthor=False)
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line for the operator."""
 
@@ -38,7 +46,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(
         default_factory=default_seeds_dir, validation_alias="BRIEFBOT_SEEDS_DIR"
     )
-    data_dir: Path = Field(default=Path("data"), validation_alias="BRIEFBOT_DATA_DIR")
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias="BRIEFBOT_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="BRIEFBOT_ADMINS"
@@ -52,7 +60,9 @@ class Settings(BaseSettings):
     platforms: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="BRIEFBOT_PLATFORMS"
     )
-    host: str = Field(default="0.0.0.0", validation_alias="BRIEFBOT_HOST")
+    # loopback unless asked: a server on a laptop is not on the network by accident (the
+    # image sets 0.0.0.0, where the container's network is the boundary)
+    host: str = Field(default="127.0.0.1", validation_alias="BRIEFBOT_HOST")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="BRIEFBOT_PORT")
     default_timezone: str = Field(default="UTC", validation_alias="BRIEFBOT_DEFAULT_TZ")
     log_json: bool = Field(default=False, validation_alias="BRIEFBOT_LOG_JSON")

@@ -1,6 +1,6 @@
 """Platform-neutral commands. Nothing here imports slack or discord."""
 
-from handlers.context import AppContext
+from bot.context import AppContext
 from handlers.registry import HANDLERS, dispatch
 from handlers.requests import CommandRequest
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.context import AppContext
 from bot.errors import SeedError
 from bot.ingest.mirror import change_from_file
 from bot.models import Notice, Result, UserError
-from handlers.context import AppContext
 from handlers.reload import added_by, reload_seeds, require_admin
 from handlers.requests import CommandRequest
 

@@ -12,10 +12,10 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.context import AppContext
 from bot.errors import NotAllowedError, UserFacingError
 from bot.models import Notice, Result
 from bot.schedule import DailyTime, ScheduleInputError, next_post_time, parse_hhmm, parse_zone
-from handlers.context import AppContext
 from handlers.requests import CommandRequest
 
 log = logging.getLogger("briefbot.briefing")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from bot.context import AppContext
 from bot.engine.markup import clean_question
 from bot.engine.protocol import AnswerEngine
 from bot.errors import UserFacingError
 from bot.models import Answer, Notice, Result
-from handlers.context import AppContext
 from handlers.requests import CommandRequest
-from handlers.usage import MAX_QUESTION_CHARS, usage_notice
+from handlers.usage import MAX_QUESTION_CHARS, examples, usage_notice, who_examples
 
 
 @lru_cache(maxsize=4096)
@@ -20,12 +20,13 @@ def _cleaned(text: str) -> str:
     return clean_question(text)
 
 
-def checked_question(text: str, what: str = "question") -> str:
+def checked_question(text: str, ctx: AppContext, what: str = "question") -> str:
     question = _cleaned(text) if len(text) <= 2 * MAX_QUESTION_CHARS else clean_question(text)
     if len(question) > MAX_QUESTION_CHARS:
+        example = examples(known_people(ctx))[0]  # a person of these articles, if any
         raise UserFacingError(
             f"That {what} is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.",
-            hint="Ask about one thing at a time, e.g. `who is Tertitskiy`.",
+            hint=f"Ask about one thing at a time, e.g. `{example}`.",
         )
     return question
 
@@ -38,7 +39,7 @@ def known_people(ctx: AppContext) -> list[str]:
 
 async def ask(req: CommandRequest, ctx: AppContext) -> Result:
     """Answer a free-form question from the seeds, or show usage for an empty one."""
-    question = checked_question(req.text)
+    question = checked_question(req.text, ctx)
     if not question or question.lower() in {"help", "?", "-h", "--help"}:
         return usage_notice(known_people(ctx))
     engine: AnswerEngine = ctx.index.current
@@ -49,12 +50,15 @@ async def ask(req: CommandRequest, ctx: AppContext) -> Result:
 
 async def who(req: CommandRequest, ctx: AppContext) -> Result:
     """A person's card: `/who Tertitskiy` is `/ask who is Tertitskiy`."""
-    name = checked_question(req.text, "name")
+    name = checked_question(req.text, ctx, "name")
     if not name or name.lower() == "help":
+        people = ctx.index.current.people_names()
+        shown = " or ".join(f"`{example}`" for example in who_examples(people))
         return Notice(
             title="Usage: /who <name>",
-            text="Give a name from the articles, e.g. `/who Tertitskiy` or `/who Rudiger Frank`.",
-            lines=[f"People in the articles: {', '.join(ctx.index.current.people_names()[:10])}"],
+            text=f"Give a name from the articles, e.g. {shown}." if shown
+            else "Give a name from the articles.",
+            lines=[f"People in the articles: {', '.join(people[:10])}"],
         )
     engine: AnswerEngine = ctx.index.current
     answer = engine.who(name)
@@ -64,4 +68,3 @@ async def who(req: CommandRequest, ctx: AppContext) -> Result:
 
 async def help_(req: CommandRequest, ctx: AppContext) -> Result:
     return usage_notice(known_people(ctx))
-

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.context import AppContext
 from bot.engine.protocol import AnswerEngine
 from bot.models import Answer, Notice, Result
 from handlers.commands import checked_question, known_people
-from handlers.context import AppContext
 from handlers.followup import Context, remember, resolve
 from handlers.requests import CommandRequest
 from handlers.usage import examples, usage_notice
@@ -47,7 +47,7 @@ async def message(req: CommandRequest, ctx: AppContext) -> Result:
     """Answer a chat message, read in the context of its conversation."""
     if not isinstance(req, MessageRequest):
         raise TypeError("message needs a MessageRequest")
-    text = checked_question(req.text, "message")
+    text = checked_question(req.text, ctx, "message")
     conversations = ctx.conversations
     previous = await conversations.get(req.conversation)
     if not text or text.lower() in {"help", "?", "-h", "--help", "hi", "hello", "hey"}:

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from bot.context import AppContext
 from bot.errors import UserFacingError
 from bot.models import Answer, Notice, Result
-from handlers.context import AppContext
-from handlers.question_log import AskedQuestion
+from bot.store.records import AskedQuestion
 from handlers.reload import require_admin
 from handlers.requests import CommandRequest
 

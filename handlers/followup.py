@@ -15,8 +15,9 @@ import re
 from collections.abc import Collection
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from bot.context.conversations import Context
 from bot.engine.lexicon import GENERIC_QUESTION_TERMS, QUESTION_WORDS
 from bot.engine.text import STOPWORDS, fold, words
 
@@ -39,17 +40,6 @@ _SINGULAR = frozenset({"he", "him", "she", "her", "his", "hers"})
 _POSSESSIVE = frozenset({"his", "hers", "their", "theirs"})
 _LINKS = frozenset({"and", "so", "but", "then", "ok", "okay", "also"})
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
-
-
-class Context(BaseModel):
-    """What a conversation keeps between messages (stored as JSON, expiring in a day)."""
-
-    question: str = Field(description="The last question, as the engine was asked it.")
-    command: Literal["ask", "who"] = "ask"
-    subject: str | None = Field(default=None, description="The person it is about, if any.")
-    topic: str = Field(default="", description="The last question's topic words.")
-    shown: list[str] = Field(default_factory=list, description="Sentence ids already shown.")
-    index_version: int = 0
 
 
 class Followup(BaseModel):

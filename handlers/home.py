@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot.context import AppContext
 from bot.models import Article
-from handlers.context import AppContext
 from handlers.feedback import flush_questions, gap_lines, gaps_notice
 from handlers.requests import CommandRequest
 from handlers.usage import examples

@@ -6,18 +6,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from bot.context import AppContext
+from bot.context.intake import ShuttingDownError
 from bot.errors import UserFacingError
 from bot.models import Result, UserError
 from bot.observability.logs import info_line
-from bot.store.store import MESSAGE_CLAIM
+from bot.store.records import MESSAGE_CLAIM
 from handlers.add import add
 from handlers.briefing import brief
 from handlers.commands import ask, help_, who
-from handlers.context import AppContext
 from handlers.conversation import MessageRequest, message
 from handlers.errors import APOLOGY
 from handlers.feedback import gaps, recorded, vote
-from handlers.intake import ShuttingDownError
 from handlers.reload import reload
 from handlers.remove import remove
 from handlers.requests import CommandRequest

@@ -6,12 +6,12 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.context import AppContext
 from bot.engine.reload import ReloadReport, reload_index
 from bot.errors import NotAllowedError, SeedError
 from bot.ingest.mirror import SeedSyncError, change_from_file, safe_name
 from bot.models import Notice, Result, UserError
-from bot.store.articles import ArticleChange
-from handlers.context import AppContext
+from bot.store.records import ArticleChange
 from handlers.requests import CommandRequest
 
 if TYPE_CHECKING:

@@ -17,14 +17,14 @@ from pathlib import Path
 import frontmatter
 import yaml
 
+from bot.context import AppContext
 from bot.engine.documents import SEED_SUFFIXES
 from bot.errors import UserFacingError
 from bot.ingest.mirror import removal, safe_name
 from bot.ingest.seedfile import find_existing, normalize_url, write_atomic
 from bot.models import Notice, Result, UserError
-from bot.store.articles import StoredArticle
+from bot.store.records import StoredArticle
 from handlers.add import url_of
-from handlers.context import AppContext
 from handlers.reload import added_by, reload_seeds, require_admin
 from handlers.requests import CommandRequest
 

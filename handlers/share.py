@@ -6,9 +6,9 @@ same index; the store's claim makes a second click (or a second replica) post no
 
 from __future__ import annotations
 
+from bot.context import AppContext
 from bot.models import Answer, Notice, Result
 from handlers.commands import ask, who
-from handlers.context import AppContext
 from handlers.requests import CommandRequest
 
 

@@ -19,6 +19,15 @@ def examples(people: list[str]) -> list[str]:
     return [*named, *GENERAL_EXAMPLES]
 
 
+def who_examples(people: list[str]) -> list[str]:
+    """`/who` examples for these articles: a surname alone, then a full name (both find the
+    person)."""
+    shown = [f"/who {people[0].split()[-1]}"] if people else []
+    if len(people) > 1:
+        shown.append(f"/who {people[1]}")
+    return shown
+
+
 def usage_notice(people: list[str]) -> Notice:
     """How to use briefbot, with examples drawn from `people` (the engine's names)."""
     return Notice(

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.settings import Settings
 from bot.store import Store, open_store_url
-from handlers.context import AppContext
 from tests.pg import pg_server  # noqa: F401  (session PostgreSQL fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

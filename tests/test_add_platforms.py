@@ -19,8 +19,8 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from bot.adapters.discord import DiscordAdapter
+from bot.context import AppContext
 from handlers.add import url_of
-from handlers.context import AppContext
 from tests import fake_slack
 from tests.fake_discord import MANAGE_GUILD, TOKEN, FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack, form, slash_payload

@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import make_web_app
 from bot.cli import main
+from bot.context import AppContext
 from bot.engine.documents import seed_files
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
@@ -31,7 +32,6 @@ from bot.ingest.add import add_url
 from bot.ingest.fetch import FetchRefused, decode_body, fetch_page, forbidden_reason
 from bot.ingest.seedfile import slugify
 from bot.settings import Settings
-from handlers.context import AppContext
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extraction"
 ALLOW = ["127.0.0.1"]

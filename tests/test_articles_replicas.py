@@ -26,9 +26,9 @@ from aiohttp.test_utils import TestClient
 from bot.adapters.slack import SlackAdapter
 from bot.admin import IndexVersionPoller
 from bot.app import build_context
+from bot.context import AppContext
 from bot.models import Notice
 from bot.settings import Settings
-from handlers.context import AppContext
 from handlers.registry import dispatch
 from handlers.requests import CommandRequest
 from tests import fake_slack

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.context import AppContext
 from bot.models import Briefing, Notice, Result, UserError
 from bot.store import open_store_url
 from handlers import CommandRequest, dispatch
-from handlers.context import AppContext
 from tests.clock import FakeClock
 
 NOW = datetime(2024, 3, 30, 12, 0, tzinfo=UTC)  # the day before Berlin's spring-forward

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.context import AppContext
 from bot.platform import PlatformAdapter
 from bot.scheduler import Outcome, Scheduler
 from bot.store import open_store
-from handlers.context import AppContext
 from tests.clock import FakeClock
 from tests.fake_discord import CHANNEL_ID, MANAGE_GUILD, TOKEN, FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack, form, slash_payload

@@ -77,10 +77,13 @@ def test_over_long_question_gets_usage_not_traceback() -> None:
     assert data["intent"] == "error" and "500" in data["text"]
 
 
-def test_ask_does_not_import_platform_libraries() -> None:
+def test_ask_does_not_import_platform_libraries_http_or_the_store() -> None:
+    """`briefbot ask` from a cold process: no chat platform, no HTTP stack, no database code
+    (they are the server's; the command line's start-up time is spent on the index)."""
     code = ("import sys; from bot.cli import main; main(['ask', 'who is Frank']); "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'slack_sdk', "
-            "'discord')]; print('BAD', bad); sys.exit(1 if bad else 0)")
+            "bad = sorted({m.split('.')[0] for m in sys.modules} & {'slack_bolt', 'slack_sdk', "
+            "'discord', 'aiohttp', 'sqlalchemy', 'alembic', 'prometheus_client'}); "
+            "print('BAD', bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -109,3 +112,18 @@ def test_eval_strict_fails_only_on_a_wrong_answer(tmp_path: Path) -> None:
     qfile.write_text(json.dumps([{"id": "b", "kind": "who", "question": "who is Angela Merkel",
                                   "must_include_any": [["chancellor"]]}]))
     assert run("eval", str(qfile), "--strict").returncode != 0
+
+
+def test_a_command_keeps_its_store_in_the_users_data_directory(tmp_path: Path) -> None:
+    """Without BRIEFBOT_DATA_DIR, `briefbot gaps` opens its SQLite store in the user's data
+    directory, not in a data/ of the folder it runs in."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in ENV.items()
+           if k not in ("BRIEFBOT_DATA_DIR", "DATABASE_URL", "XDG_DATA_HOME")}
+    out = subprocess.run([sys.executable, "-m", "bot", "gaps"], cwd=work,
+                         env={**env, "HOME": str(home), "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert (home / ".local" / "share" / "briefbot" / "briefbot.db").is_file()
+    assert list(work.iterdir()) == []

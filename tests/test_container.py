@@ -23,10 +23,11 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot.app import SHUTDOWN_GRACE_S, make_web_app
-from bot.cli import build_parser, cmd_doctor, cmd_serve
+from bot.cli import build_parser
+from bot.cli.server import cmd_doctor, cmd_serve
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.settings import Settings, load_settings
-from handlers.context import AppContext
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -290,3 +291,17 @@ def test_readme_configuration_table_matches_the_settings():
     section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", section, flags=re.MULTILINE))
     assert documented == SETTINGS_VARS
+
+
+def test_the_image_sets_host_and_data_dir_the_defaults_are_for_outside_it(monkeypatch):
+    """Outside a container the defaults are loopback and the user's data directory; the image
+    names both, so it listens on every address and keeps its data on the volume."""
+    from platformdirs import user_data_path
+
+    env = dockerfile_env()
+    assert env["BRIEFBOT_HOST"] == "0.0.0.0" and env["BRIEFBOT_DATA_DIR"] == "/app/data"
+    for name in ("BRIEFBOT_HOST", "BRIEFBOT_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.host == "127.0.0.1"
+    assert settings.data_dir == user_data_path("briefbot", appauthor=False)

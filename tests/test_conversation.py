@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.context import AppContext
+from bot.context.conversations import Context
 from bot.models import Answer, Notice
 from bot.store import Store, open_store_url
-from handlers.context import AppContext
 from handlers.conversation import MessageRequest
-from handlers.followup import Context, frame_words, remember, resolve, topic_of
+from handlers.followup import frame_words, remember, resolve, topic_of
 from handlers.registry import converse
 from tests.clock import FakeClock
 

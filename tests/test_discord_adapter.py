@@ -16,11 +16,11 @@ from pydantic import SecretStr
 
 from bot.adapters.discord import DiscordAdapter, discord_token
 from bot.adapters.discord.render import render_messages
+from bot.context import AppContext
 from bot.models import Answer, Briefing, BriefingSection, Notice, Result
 from bot.platform import DeliveryError, PlatformAdapter
 from bot.settings import SettingsError
 from bot.store import Store
-from handlers.context import AppContext
 from handlers.registry import HANDLERS, add_after_hook
 from handlers.requests import CommandRequest
 from tests.fake_discord import (

@@ -15,8 +15,8 @@ from pydantic import SecretStr
 from bot.adapters.discord import DiscordAdapter, messages
 from bot.adapters.discord.client import INTENTS
 from bot.adapters.discord.requests import without_mention
+from bot.context import AppContext
 from bot.models import Result
-from handlers.context import AppContext
 from handlers.conversation import MessageRequest
 from handlers.errors import APOLOGY
 from handlers.registry import HANDLERS, add_after_hook

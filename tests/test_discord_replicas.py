@@ -15,11 +15,11 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.adapters.discord import DiscordAdapter
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.settings import Settings
 from bot.store import Store, create_engine_for, open_store_url
 from bot.store import tables as t
-from handlers.context import AppContext
 from handlers.registry import add_after_hook
 from handlers.requests import CommandRequest
 from tests.fake_discord import EPHEMERAL, MENTION, TOKEN, Call, FakeDiscord, running

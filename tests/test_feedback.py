@@ -16,13 +16,13 @@ from bot.adapters.slack.render import VOTE_DOWN_ACTION, VOTE_UP_ACTION
 from bot.admin import IndexVersionPoller
 from bot.app import make_web_app
 from bot.cli import main
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.models import Answer, Notice, UserError
 from bot.settings import Settings
 from bot.store import Store, open_store_url
 from handlers import CommandRequest, dispatch
-from handlers.context import AppContext
 from handlers.feedback import flush_questions
 from tests.fake_discord import FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack

@@ -19,16 +19,17 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import serve_until
 from bot.cli import main
+from bot.context import AppContext
 from bot.engine.documents import seed_files
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.errors import SeedError
-from bot.ingest.feeds import FeedPoller, item_key, load_feeds, parse_items, start_feeds, stop_feeds
+from bot.feed_poller import FeedPoller, start_feeds, stop_feeds
+from bot.ingest.feeds import item_key, load_feeds, parse_items
 from bot.ingest.fetch import decode_body
 from bot.scheduler import known_by
 from bot.settings import Settings
 from bot.store import Store, open_store_url
-from handlers.context import AppContext
 from tests.clock import FakeClock
 from tests.pg import free_port
 from tests.test_add_url import PARAGRAPHS, article_html

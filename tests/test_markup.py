@@ -237,7 +237,7 @@ def test_cli_shows_a_hostile_seed_safely(tmp_path: Path) -> None:
 
 
 def test_to_json_escapes_what_json_dumps_leaves_raw() -> None:
-    from bot.cli import to_json
+    from bot.cli.common import to_json
 
     data = {"text": "del\x7f csi\x9b nel\x85 lone\udcff sep\u2028 ü"}
     line = to_json(data)

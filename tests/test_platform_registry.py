@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 
 from bot import adapters as registry
+from bot.adapters import Platform
 from bot.app import build_context, make_adapters, serve_until
+from bot.context import AppContext
 from bot.models import Briefing, Result
-from bot.platform import AdapterDefaults, Platform, PlatformAdapter
+from bot.platform import AdapterDefaults, PlatformAdapter
 from bot.render.text import render_text
 from bot.settings import Settings, SettingsError
 from bot.store import open_store
-from handlers.context import AppContext
 from handlers.conversation import MessageRequest
 from handlers.registry import converse, dispatch
 from handlers.requests import CommandRequest

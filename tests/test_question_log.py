@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.context import AppContext
+from bot.context.question_log import QuestionLog
 from bot.models import Answer
 from bot.store import Store
 from bot.store import tables as t
+from bot.store.records import AskedQuestion
 from handlers import CommandRequest, dispatch
-from handlers.context import AppContext
-from handlers.question_log import AskedQuestion, QuestionLog
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.context import AppContext
 from bot.models import Answer, Notice, UserError
 from handlers import CommandRequest, dispatch
-from handlers.context import AppContext
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_ARTICLE = (

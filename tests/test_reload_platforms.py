@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from bot.adapters.discord import DiscordAdapter
-from handlers.context import AppContext
+from bot.context import AppContext
 from tests.fake_discord import MANAGE_GUILD, TOKEN, FakeDiscord, Member, running
 from tests.fake_slack import FakeSlack, form, slash_payload
 from tests.test_discord_adapter import connect

@@ -19,13 +19,13 @@ from bot.adapters.discord import DiscordAdapter
 from bot.admin import IndexVersionPoller
 from bot.app import make_web_app
 from bot.cli import main
+from bot.cli.articles import cli_user
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.models import Answer, Notice, UserError
-from bot.seeds_cli import cli_user
 from bot.settings import Settings
 from bot.store import Store, open_store_url
-from handlers.context import AppContext
 from handlers.registry import dispatch
 from handlers.requests import CommandRequest
 from tests.fake_discord import MANAGE_GUILD, TOKEN, FakeDiscord, Member, running

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.context import AppContext
 from bot.models import Briefing
 from bot.platform import AdapterDefaults, DeliveryError
 from bot.scheduler import Scheduler
 from bot.store import Store, open_store_url
-from bot.store.store import DEFAULT_LEASE
-from handlers.context import AppContext
+from bot.store.deliveries import DEFAULT_LEASE
 from tests.clock import FakeClock
 
 T0 = datetime(2024, 3, 4, 8, 30, tzinfo=UTC)  # a Monday, 08:30 UTC

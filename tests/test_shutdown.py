@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import serve_until
+from bot.context.intake import SHUTTING_DOWN, Intake, ShuttingDownError
 from bot.engine.holder import IndexHolder
 from bot.models import Briefing, Notice, Result
 from bot.platform import AdapterDefaults
@@ -27,7 +28,6 @@ from bot.settings import Settings, SettingsError
 from bot.signals import install_signal_handlers
 from bot.store import open_store
 from handlers import AppContext, CommandRequest, dispatch
-from handlers.intake import SHUTTING_DOWN, Intake, ShuttingDownError
 from handlers.registry import HANDLERS
 
 

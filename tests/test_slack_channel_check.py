@@ -18,8 +18,8 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from bot.adapters.slack import SlackAdapter
+from bot.context import AppContext
 from bot.store import open_store
-from handlers.context import AppContext
 from tests.conftest import ROOT
 from tests.fake_slack import FakeSlack, form, slash_payload
 from tests.test_slack_http import post, serve_http

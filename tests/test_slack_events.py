@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack.render import SHARE_ACTION, VOTE_UP_ACTION
 from bot.adapters.slack.requests import incoming, plain_text
-from handlers.context import AppContext
+from bot.context import AppContext
 from tests.conftest import ROOT
 from tests.fake_slack import (
     FakeSlack,

@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.adapters.slack.home import HOME_RELOAD_ACTION, MAX_VIEW_BLOCKS, home_view
+from bot.context import AppContext
 from bot.models import Article, Notice
 from bot.store import open_store
-from handlers.context import AppContext
 from handlers.home import HomeData, home
 from handlers.requests import CommandRequest
 from tests.fake_slack import FakeSlack, block_action_payload, event_callback, form

@@ -15,12 +15,12 @@ from pydantic import SecretStr
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.slack.render import SHARE_ACTION
 from bot.app import make_web_app
+from bot.context import AppContext
 from bot.engine.holder import IndexHolder
 from bot.engine.index import build_index
 from bot.models import Answer, BriefingSection, Notice
 from bot.platform import DeliveryError
 from bot.settings import SettingsError
-from handlers.context import AppContext
 from handlers.registry import HANDLERS
 from handlers.requests import CommandRequest
 from tests.fake_slack import (

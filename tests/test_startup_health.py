@@ -141,7 +141,8 @@ async def serve(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     environment: loopback port, the shipped seeds, a SQLite store in tmp, warnings only."""
     running: list[Served] = []
 
-    async def start(*flags: str, **variables: str) -> Served:
+    async def start(*flags: str, unset: tuple[str, ...] = (), cwd: Path = tmp_path,
+                    **variables: str) -> Served:
         port = _unused_port()
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("SLACK_", "DISCORD_", "BRIEFBOT_")) and k != "DATABASE_URL"}
@@ -149,10 +150,12 @@ async def serve(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
                    BRIEFBOT_DATA_DIR=str(tmp_path / "data"), BRIEFBOT_HOST="127.0.0.1",
                    BRIEFBOT_PORT=str(port), BRIEFBOT_LOG_LEVEL="WARNING",
                    SLACK_BOT_TOKEN=BOT_TOKEN, **variables)
+        for name in unset:
+            env.pop(name, None)
         stderr = tmp_path / f"stderr-{len(running)}.txt"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "serve", *(flags or ["--slack"]), cwd=tmp_path,
+                sys.executable, "-m", "bot", "serve", *(flags or ["--slack"]), cwd=cwd,
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
         running.append(Served(proc, port, stderr))
@@ -330,6 +333,38 @@ class StuckAdapter(AdapterDefaults):
 
     async def post_briefing(self, channel_id: str, briefing: Any) -> None:
         return None
+
+
+
+def _listening(port: int) -> set[str]:
+    """The local addresses that listen on `port`, from the kernel's socket tables."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, _, hex_port = local.rpartition(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    addresses.add(address)
+    return addresses
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="reads Linux's socket tables")
+async def test_without_settings_serve_listens_on_loopback_and_keeps_data_in_the_users_folder(
+        serve, slack, tmp_path: Path) -> None:
+    """No BRIEFBOT_HOST, no BRIEFBOT_DATA_DIR (a laptop, not the image): loopback only, and
+    the store and admin token in the user's data directory, not in the folder run from."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    served = await serve(SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=slack.api_url, HOME=str(home),
+                         unset=("BRIEFBOT_HOST", "BRIEFBOT_DATA_DIR", "XDG_DATA_HOME"), cwd=work)
+    await served.wait_health(lambda status, body: status == 200)
+    assert _listening(served.port) == {"0100007F"}  # 127.0.0.1, and nothing else
+    data = home / ".local" / "share" / "briefbot"
+    assert (data / "briefbot.db").is_file() and (data / "admin.token").is_file()
+    assert list(work.iterdir()) == []
+    code, _ = await served.stop()
+    assert code == 0, served.stderr[-2000:]
 
 
 async def test_stop_wins_while_an_adapter_is_still_starting(tmp_path: Path) -> None:

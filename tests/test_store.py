@@ -18,9 +18,9 @@ from sqlalchemy import inspect, text
 from bot.settings import Settings
 from bot.store import Store, open_store, open_store_url
 from bot.store import tables as t
+from bot.store.deliveries import DEFAULT_LEASE
 from bot.store.migrations import head
-from bot.store.store import DEFAULT_LEASE, Known
-from handlers.question_log import AskedQuestion
+from bot.store.records import AskedQuestion, Known
 from tests.clock import FakeClock
 from tests.pg import PgServer
 
@@ -311,7 +311,7 @@ async def test_record_questions_binds_as_the_core_insert(store: Store) -> None:
 
     from sqlalchemy import Text, cast
 
-    from bot.store.store import _QuestionInsert
+    from bot.store.questions import _QuestionInsert
 
     assert _QuestionInsert.for_dialect(store.engine.dialect).sql is not None  # the fast path
     times = [datetime(2024, 3, 4, 8, 30, 5, 123456, tzinfo=UTC),

@@ -1,16 +1,38 @@
 """The platform registry: every chat platform briefbot can serve, found by name.
 
-Adding a platform is a package under `bot/adapters/` exposing `PLATFORM` (a
-`bot.platform.Platform`) and one line in `BUILT_IN`. Packages are imported only when their
-platform is used, so `briefbot ask` never loads slack or discord.
+Adding a platform is a package under `bot/adapters/` exposing `PLATFORM` (a `Platform`,
+below) and one line in `BUILT_IN`. Packages are imported only when their platform is used,
+so `briefbot ask` never loads slack or discord.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.platform import Platform
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+    from bot.platform import PlatformAdapter
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A platform as the registry knows it: how to check its settings and make its adapter.
+
+    `check_settings` runs before the index loads, so a missing or malformed token stops
+    start-up at once with one line (SettingsError naming the variable).
+    """
+
+    name: str
+    check_settings: Callable[[Settings], object]
+    create: Callable[[AppContext], PlatformAdapter]
+    configured: Callable[[Settings], bool]
+    """Whether the settings turn this platform on when `serve` is given no platform flag."""
+
 
 BUILT_IN: dict[str, str] = {
     "slack": "bot.adapters.slack",

@@ -26,14 +26,17 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import frontmatter
 import yaml
 
 from bot.engine.documents import SEED_SUFFIXES
 from bot.ingest.seedfile import normalize_url, write_atomic
-from bot.store.articles import ArticleChange, ArticleStore, StoredArticle
+from bot.store.records import ArticleChange, StoredArticle
+
+if TYPE_CHECKING:  # the store's code (SQLAlchemy) is what a caller passes in
+    from bot.store.articles import ArticleStore
 
 log = logging.getLogger("briefbot.mirror")
 

@@ -10,8 +10,14 @@ One job a module:
 - `metrics`: the Prometheus registry, command counters and latency, GET /metrics.
 
 The names other modules use are re-exported here, so `from bot.observability import ...`
-is the one import callers need.
+is the one import callers need. The metrics' names load on first use: they bring aiohttp and
+prometheus_client, which the command line's logging does not need.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from bot.observability.formatting import JsonFormatter, KeyValueFormatter
 from bot.observability.logs import (
@@ -22,23 +28,6 @@ from bot.observability.logs import (
     setup_logging,
     stop_logging,
 )
-from bot.observability.metrics import (
-    _KNOWN_COMMANDS,
-    BRIEFINGS_FAILED,
-    BRIEFINGS_SENT,
-    COMMAND_METRICS,
-    INDEX_VERSION,
-    LATENCY_BUCKETS,
-    REGISTRY,
-    CommandMetrics,
-    briefing_failed,
-    briefing_sent,
-    install_command_metrics,
-    metrics_handler,
-    observe_command,
-    sample,
-    set_index_version,
-)
 from bot.observability.redaction import (
     REDACTED,
     RedactingFilter,
@@ -46,6 +35,53 @@ from bot.observability.redaction import (
     register_secret,
     register_settings_secrets,
 )
+
+if TYPE_CHECKING:
+    from bot.observability.metrics import (
+        _KNOWN_COMMANDS,
+        BRIEFINGS_FAILED,
+        BRIEFINGS_SENT,
+        COMMAND_METRICS,
+        INDEX_VERSION,
+        LATENCY_BUCKETS,
+        REGISTRY,
+        CommandMetrics,
+        briefing_failed,
+        briefing_sent,
+        install_command_metrics,
+        metrics_handler,
+        observe_command,
+        sample,
+        set_index_version,
+    )
+
+_METRICS = frozenset({
+    "_KNOWN_COMMANDS",
+    "BRIEFINGS_FAILED",
+    "BRIEFINGS_SENT",
+    "COMMAND_METRICS",
+    "INDEX_VERSION",
+    "LATENCY_BUCKETS",
+    "REGISTRY",
+    "CommandMetrics",
+    "briefing_failed",
+    "briefing_sent",
+    "install_command_metrics",
+    "metrics_handler",
+    "observe_command",
+    "sample",
+    "set_index_version",
+})
+
+
+def __getattr__(name: str) -> Any:
+    """The metrics' names, imported from `metrics` on first use."""
+    if name not in _METRICS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("bot.observability.metrics"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BRIEFINGS_FAILED",

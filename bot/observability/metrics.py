@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from prometheus_client import (
@@ -27,9 +27,16 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 if TYPE_CHECKING:
+    from bot.context import AppContext
     from bot.models import Result
-    from handlers.context import AppContext
-    from handlers.requests import CommandRequest
+
+
+class Command(Protocol):
+    """What the metrics read of a command (a `handlers.requests.CommandRequest`)."""
+
+    platform: str
+    command: str
+
 
 REGISTRY = CollectorRegistry()
 process_collector.ProcessCollector(registry=REGISTRY)
@@ -121,7 +128,7 @@ def set_index_version(version: int) -> None:
     INDEX_VERSION.set(version)
 
 
-def observe_command(req: CommandRequest, result: Result, outcome: str, latency_ms: float) -> None:
+def observe_command(req: Command, result: Result, outcome: str, latency_ms: float) -> None:
     """After-hook for `handlers.registry.dispatch`: count and time every command.
 
     Unknown command names are folded into "other" so a typo cannot grow the label set.
@@ -130,16 +137,16 @@ def observe_command(req: CommandRequest, result: Result, outcome: str, latency_m
     COMMAND_METRICS.observe(req.platform, command, outcome, latency_ms / 1000)
 
 
+ObserveCommand = Callable[[Command, "Result", str, float], None]
 _hook_installed = False
 
 
-def install_command_metrics() -> None:
-    """Register `observe_command` with the dispatcher once per process."""
+def install_command_metrics(add_after_hook: Callable[[ObserveCommand], None]) -> None:
+    """Register `observe_command` with the dispatcher once per process (the wiring passes
+    `handlers.registry.add_after_hook`: metrics sit below the handlers they count)."""
     global _hook_installed
     if _hook_installed:
         return
-    from handlers.registry import add_after_hook
-
     add_after_hook(observe_command)
     _hook_installed = True
 

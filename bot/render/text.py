@@ -34,3 +34,14 @@ def render_text(result: Result) -> str:
     if isinstance(result, UserError):
         return result.message + (f"\n{result.hint}" if result.hint else "")
     raise TypeError(f"cannot render {type(result).__name__}")
+
+
+def render_turn(asked: str, result: Result, width: int) -> str:
+    """One turn of a terminal conversation after its question: how a follow-up was
+    understood (when it was rewritten, "what did he say?" → "what did Fyodor Tertitskiy
+    say?"), the reply, and a rule before the next question."""
+    lines = []
+    if isinstance(result, Answer) and asked and result.question != asked:
+        lines.append(f"(read as: {result.question})")
+    lines += [render_text(result), "─" * max(width, 10)]
+    return "\n".join(lines)

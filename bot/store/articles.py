@@ -6,7 +6,9 @@ on that host. So an added or updated article (its seed file's text, hash, URL, w
 and when) is recorded in the same transaction as the index version it goes live with, and a
 removed one leaves a tombstone (no text) the same way. A replica that sees the version
 therefore finds the articles too, writes the ones it lacks into its own seeds folder and
-deletes the removed ones (`bot/ingest/mirror.py`) before it rebuilds.
+deletes the removed ones (`bot/ingest/mirror.py`) before it rebuilds. The records
+(`ArticleChange`, `StoredArticle`) are plain data in `bot/store/records.py`, so the handlers
+and the mirror name them without loading SQLAlchemy.
 
 Recording takes a lock (PostgreSQL: a transaction-scoped advisory lock; SQLite has a single
 writer anyway), so versions commit in order: whatever carries a version below N committed
@@ -17,7 +19,6 @@ recorded before it, also those another replica recorded while this one built its
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -26,44 +27,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.store.tables as t
+from bot.store.records import ArticleChange, StoredArticle
+
+__all__ = ["ArticleChange", "ArticleStore", "StoredArticle"]
 
 _PG_LOCK_KEY = 0x62726661  # "brfa": one index version (and its articles) recorded at a time
 _IN_CHUNK = 500  # names per IN (...) list
-
-
-@dataclass(frozen=True)
-class ArticleChange:
-    """One article to record: its seed file `name` and `text`, or `text=None` to remove it.
-
-    `sha256` is the hash of the text (for a removal, of the text removed, so another replica
-    deletes its copy only when it is the same file); `url` the front matter's URL,
-    normalised, which says two files are the same article.
-    """
-
-    name: str
-    text: str | None
-    sha256: str
-    url: str | None
-    by: str
-
-    @property
-    def removed(self) -> bool:
-        return self.text is None
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """An article as the store lists it (without its text)."""
-
-    name: str
-    url: str | None
-    sha256: str
-    removed: bool
-    index_version: int
-    added_by: str
-    added_at: datetime
-    removed_by: str | None
-    removed_at: datetime | None
 
 
 class _Shared(Protocol):

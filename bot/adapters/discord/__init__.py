@@ -11,10 +11,10 @@ PlatformAdapter).
 
 from __future__ import annotations
 
+from bot.adapters import Platform
 from bot.adapters.discord.adapter import DiscordAdapter
 from bot.adapters.discord.settings import apply_urls, discord_token
 from bot.adapters.discord.sync import sync_commands_cli
-from bot.platform import Platform
 
 __all__ = ["PLATFORM", "DiscordAdapter", "apply_urls", "discord_token", "sync_commands_cli"]
 

@@ -33,10 +33,10 @@ from bot.adapters.discord.render import NO_MENTIONS, render_messages
 from bot.adapters.discord.requests import to_request
 from bot.adapters.discord.settings import apply_urls, discord_token
 from bot.adapters.discord.sync import is_synced, sync_commands
+from bot.context import AppContext
 from bot.models import Answer, Briefing, Notice, Result
 from bot.platform import DeliveryError
 from bot.settings import SettingsError
-from handlers.context import AppContext
 from handlers.errors import APOLOGY
 from handlers.feedback import flush_questions
 from handlers.registry import dispatch

@@ -73,7 +73,7 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
         await run(interaction, "ask", question)
 
     @tree.command(name="who", description="A person's card: role, quotes, citations")
-    @app_commands.describe(name="A name from the articles, e.g. Tertitskiy")
+    @app_commands.describe(name="A name from the articles (type a few letters to pick one)")
     @app_commands.autocomplete(name=_who_autocomplete)
     async def who(interaction: discord.Interaction[Any],
                   name: app_commands.Range[str, 1, MAX_QUESTION_CHARS]) -> None:

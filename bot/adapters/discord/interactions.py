@@ -18,7 +18,7 @@ from bot.adapters.discord.render import NO_MENTIONS, render_embeds
 from bot.models import UserError
 
 if TYPE_CHECKING:
-    from handlers.context import AppContext
+    from bot.context import AppContext
 
 log = logging.getLogger("briefbot.discord")
 

@@ -26,7 +26,7 @@ from handlers.errors import APOLOGY
 from handlers.registry import converse
 
 if TYPE_CHECKING:
-    from handlers.context import AppContext
+    from bot.context import AppContext
 
 log = logging.getLogger("briefbot.discord")
 

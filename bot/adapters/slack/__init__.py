@@ -15,11 +15,11 @@ One job per module:
 
 from __future__ import annotations
 
+from bot.adapters import Platform
 from bot.adapters.slack.acks import AckCache, ack_body
 from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.requests import COMMANDS
 from bot.adapters.slack.settings import slack_settings
-from bot.platform import Platform
 
 __all__ = ["COMMANDS", "PLATFORM", "AckCache", "SlackAdapter", "ack_body", "slack_settings"]
 

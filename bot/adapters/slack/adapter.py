@@ -72,10 +72,10 @@ from bot.adapters.slack.socket import (
     SocketHandler,
     reason,
 )
+from bot.context import AppContext
 from bot.models import Answer, Briefing, Result, UserError
 from bot.platform import DeliveryError
 from bot.settings import SettingsError
-from handlers.context import AppContext
 from handlers.registry import dispatch
 from handlers.requests import CommandRequest
 

@@ -37,8 +37,8 @@ from bot.adapters.slack.errors import NETWORK_ERRORS, error_code
 from bot.adapters.slack.home import HOME_RELOAD_ACTION, home_view
 from bot.adapters.slack.render import render
 from bot.adapters.slack.requests import Incoming, incoming
+from bot.context import AppContext
 from bot.models import Result, UserError
-from handlers.context import AppContext
 from handlers.errors import APOLOGY
 from handlers.home import home
 from handlers.registry import converse, dispatch

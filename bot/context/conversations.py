@@ -1,7 +1,8 @@
-"""Where chat conversations keep their context.
+"""Where chat conversations keep their context, and what that context is.
 
 In the store when there is one (shared by replicas, so a follow-up may reach any of them),
-else in this process's memory (the command line, a store-less test).
+else in this process's memory (the command line, a store-less test). How a message is read
+in that context is the handlers' business (`handlers/followup.py`).
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import ValidationError
-
-from handlers.followup import Context
+from pydantic import BaseModel, Field, ValidationError
 
 if TYPE_CHECKING:
     from bot.store.store import Store
@@ -22,6 +21,17 @@ log = logging.getLogger("briefbot.conversation")
 
 CONTEXT_TTL = timedelta(days=1)
 MEMORY_KEPT = 2048  # conversations a store-less process keeps
+
+
+class Context(BaseModel):
+    """What a conversation keeps between messages (stored as JSON, expiring in a day)."""
+
+    question: str = Field(description="The last question, as the engine was asked it.")
+    command: Literal["ask", "who"] = "ask"
+    subject: str | None = Field(default=None, description="The person it is about, if any.")
+    topic: str = Field(default="", description="The last question's topic words.")
+    shown: list[str] = Field(default_factory=list, description="Sentence ids already shown.")
+    index_version: int = 0
 
 
 class Conversations:
@@ -74,4 +84,3 @@ class Conversations:
         self._contexts[key] = (time.monotonic(), raw)
         while len(self._contexts) > MEMORY_KEPT:
             self._contexts.pop(next(iter(self._contexts)))
-

@@ -1,4 +1,10 @@
-"""What handlers need from the running app, passed in rather than imported as globals."""
+"""What handlers need from the running app, passed in rather than imported as globals.
+
+The context and its services (`intake`, `claims`, `conversations`, `question_log`) sit below
+the handlers and below everything that drives them (adapters, the scheduler, the pollers, the
+admin server), so every layer can name the context without importing upward. What drives the
+handlers is known here only by what the app needs of it (`Stoppable`, `GracefulStop`).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,17 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from handlers.claims import Claims
-from handlers.conversation_store import Conversations
-from handlers.intake import Intake
-from handlers.question_log import QuestionLog
+from bot.context.claims import Claims
+from bot.context.conversations import Conversations
+from bot.context.intake import Intake
+from bot.context.question_log import QuestionLog
 
 if TYPE_CHECKING:
-    from bot.admin import IndexVersionPoller
     from bot.engine.holder import IndexHolder
-    from bot.ingest.feeds import FeedPoller
     from bot.ingest.mirror import SeedMirror
     from bot.platform import PlatformAdapter
-    from bot.scheduler import Scheduler
     from bot.settings import Settings
     from bot.store.store import Store
 
@@ -28,13 +31,26 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Stoppable(Protocol):
+    """Background work stopped at shutdown (the index version poller)."""
+
+    async def stop(self) -> None: ...
+
+
+class GracefulStop(Protocol):
+    """Background work that may finish what it holds before it stops (the briefing
+    scheduler's delivery, a feed item being added)."""
+
+    async def stop(self, grace_s: float) -> None: ...
+
+
 @dataclass
 class Background:
     """The running app's background work, started and stopped by bot/app.py."""
 
-    scheduler: Scheduler | None = None
-    index_poller: IndexVersionPoller | None = None
-    feed_poller: FeedPoller | None = None
+    scheduler: GracefulStop | None = None
+    index_poller: Stoppable | None = None
+    feed_poller: GracefulStop | None = None
     admin_token: str | None = None
     sighup_tasks: set[asyncio.Task[None]] = field(default_factory=set)
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.store.records import AskedQuestion
     from bot.store.store import Store
 
 log = logging.getLogger("briefbot.questions")
@@ -27,19 +26,6 @@ BATCH_ROWS = 1000
 """A batch this big is written at once, without waiting for the window to end."""
 MAX_PENDING = 50_000
 """Questions kept while the store is unreachable; beyond this the oldest are dropped."""
-
-
-@dataclass(frozen=True)
-class AskedQuestion:
-    """One question as typed, with what became of it; never who asked it."""
-
-    platform: str
-    question: str
-    intent: str
-    abstained: bool
-    answer_id: str | None
-    citations_json: str | None
-    asked_at: datetime
 
 
 class QuestionLog:
