@@ -71,7 +71,7 @@ async def build_context(settings: Settings) -> AppContext:
     try:
         version = await store.get_index_version()
         await catch_up(mirror, store)
-        index = await asyncio.to_thread(build_index, settings.seeds_dir)
+        index = await asyncio.to_thread(build_index, settings.seeds_dir, settings.cache_dir)
     except BaseException:
         await store.close()
         raise

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         return frozenset(self.admins)
 
     @property
+    def cache_dir(self) -> Path:
+        """Where the engine keeps sentence vectors and built indexes (rebuilt when missing)."""
+        return self.data_dir / "cache"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -16,6 +16,7 @@ import bot.engine.summarize as summarize_module
 from bot.engine.briefing import (
     MAX_ARTICLES,
     MAX_CHARS,
+    SUMMARY_MAX,
     _line_text,
     compose_briefing,
     is_question,
@@ -171,7 +172,7 @@ def _check(ix: KnowledgeIndex, briefing: Briefing) -> None:
             continue
         doc = titles[section.heading]
         summary = [ln for ln in section.lines if not ln.startswith("Who: ")]
-        assert 1 <= len(summary) <= 5
+        assert 1 <= len(summary) <= SUMMARY_MAX
         order = []
         for line in section.lines:
             markers = MARKERS.search(line)
@@ -207,8 +208,11 @@ def test_seed_briefing(seed_ix: KnowledgeIndex) -> None:
     (section,) = briefing.sections
     who, *summary = section.lines
     assert who.startswith("Who: ") and who.count("[") <= 4
-    assert 3 <= len(summary) <= 5
+    assert 3 <= len(summary) <= SUMMARY_MAX
     assert not any(line.startswith("Open question") for line in summary)  # no body question
+    text = " ".join(summary)
+    assert "food" in text or "hunger" in text  # North Korea's need, a main point
+    assert any(w in text for w in ("could pose a challenge", "Xi Jinping"))  # an obstacle
 
 
 def test_corpus_briefing(corpus_ix: KnowledgeIndex) -> None:

@@ -122,7 +122,9 @@ async def _in_process(settings: Settings, command: str, text: str = "",
         if old_index:  # the folder as the store has it, for a report of what changed
             await ctx.seed_mirror.sync(store.articles)
             version = await store.get_index_version()
-            ctx.index.swap(await asyncio.to_thread(build_index, settings.seeds_dir), version)
+            index = await asyncio.to_thread(build_index, settings.seeds_dir,
+                                            settings.cache_dir)
+            ctx.index.swap(index, version)
         request = CommandRequest(command=command, text=text, platform="cli",
                                  user_id=cli_user(), options=options or {})
         return await dispatch(request, ctx)

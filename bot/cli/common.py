@@ -71,7 +71,7 @@ def context_for(settings: Settings) -> AppContext:
     from bot.engine.holder import IndexHolder
     from bot.engine.index import build_index
 
-    index = build_index(settings.seeds_dir)
+    index = build_index(settings.seeds_dir, settings.cache_dir)
     return AppContext(settings=settings, index=IndexHolder(index, version=1))
 
 

@@ -345,14 +345,17 @@ class Answerer:
     def _decide_reasons(self, q: QuestionTerms, intent: Intent,
                         scorer: Scorer) -> Decision | None:
         """A wide pool of candidates for the question's reasons, or None when the articles
-        don't cover its topic. Whether to answer is decided on the topic ("the deal" of
-        "what stands in the way of the deal"), as a factual question about it: the answer
-        model knows when the articles cover a thing, not when they list reasons for it."""
+        don't cover it: answered when the answer model would answer the question, or its
+        topic ("the deal" of "what stands in the way of the deal") asked as a factual
+        question, since the model knows when the articles cover a thing better than when
+        they list reasons for it."""
+        pool = decide(self.ix, q, scorer, None, REASON_POOL)
+        if pool.answer:
+            return pool
         topic = question_terms(intent.subject, self.ix.idf) if intent.subject else q
-        gate = decide(self.ix, topic if topic.stems else q, scorer)
-        if not gate.answer:
-            return None
-        return decide(self.ix, q, scorer, None, REASON_POOL)
+        if topic.stems and topic != q and decide(self.ix, topic, scorer).answer:
+            return pool
+        return None
 
     def _reasons(self, decision: Decision, intent: Intent,
                  carried: dict[int, int]) -> list[int]:

@@ -249,7 +249,7 @@ def _sentence_vectors(documents: list[Document], sentences: list[Sentence],
                       cache_dir: Path | None) -> tuple[np.ndarray, EmbedReport]:
     """MiniLM vectors of every sentence, article by article through the vector cache."""
     embedder = load_embedder()
-    cache = VectorCache(cache_dir / "vectors" if cache_dir else None, embedder.info.version)
+    cache = VectorCache(cache_dir / "vectors" if cache_dir else None, embedder.version)
     groups: list[list[str]] = [[] for _ in documents]
     for s in sentences:
         groups[s.doc].append(s.text)

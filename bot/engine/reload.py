@@ -65,7 +65,7 @@ async def reload_index(holder: IndexHolder, settings: Settings,
     """
     async with holder.reload_lock:
         started = time.perf_counter()
-        new = await asyncio.to_thread(build_index, settings.seeds_dir)
+        new = await asyncio.to_thread(build_index, settings.seeds_dir, settings.cache_dir)
         report = compare(holder.current if holder.loaded else None, new)
         if publish is not None:
             version = await publish()
