@@ -12,7 +12,8 @@ sees. A candidate sentence is positive when it contains a gold answer (SQuAD nor
   RANK_FEATURES of answerable questions' candidates: it orders them.
 - Verifier: a pointwise logistic regression over the same features: how likely a candidate
   holds an answer at all (the answer model reads it).
-- Answer model: logistic regression over ANSWER_FEATURES; the label is "answering would be
+- Answer model: gradient-boosted trees (HistGradientBoosting, exported as arrays the engine
+  evaluates without scikit-learn) over ANSWER_FEATURES; the label is "answering would be
   right" (the question is answerable and the sentences shown hold a gold answer; for SQuAD
   the first one). Its inputs come from out-of-fold rankers and verifiers, so it learns how
   far they can be trusted.
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -54,7 +56,7 @@ from bot.engine.features import (  # noqa: E402
 )
 from bot.engine.index import build_index  # noqa: E402
 from bot.engine.retrieval import retrieve  # noqa: E402
-from bot.engine.scorer import MODEL_PATH, Linear, Scorer  # noqa: E402
+from bot.engine.scorer import MODEL_PATH, Linear, Scorer, Trees  # noqa: E402
 from bot.engine.text import fold  # noqa: E402
 
 WEIGHTS = {"squad": 1.0, "news": 8.0, "offtopic": 3.0}
@@ -317,17 +319,39 @@ def objective(r: Rates, min_no: float) -> float:
     return (r.strict + r.news) / 2
 
 
-def fit_answerer(scored: list[Scored], min_no: float) -> tuple[Linear, float, float, int]:
+def fit_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Trees:
+    """Gradient-boosted trees for the answer model, exported as plain arrays (`Trees`).
+    Shallow and slow-learning, deterministic (no early stopping at this data size)."""
+    model = HistGradientBoostingClassifier(max_depth=3, max_iter=150, learning_rate=0.05,
+                                           early_stopping=False, random_state=0)
+    model.fit(x, y, sample_weight=w)
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        trees.append({"feature": nodes["feature_idx"].astype(np.int64),
+                      "threshold": nodes["num_threshold"].astype(np.float64),
+                      "left": nodes["left"].astype(np.int64),
+                      "right": nodes["right"].astype(np.int64),
+                      "leaf": nodes["is_leaf"].astype(bool),
+                      "value": nodes["value"].astype(np.float64),
+                      "missing_left": nodes["missing_go_to_left"].astype(bool)})
+    exported = Trees(ANSWER_FEATURES, float(np.ravel(model._baseline_prediction)[0]),
+                     tuple(trees))
+    assert np.allclose(exported.probability(x[:50]), model.predict_proba(x[:50])[:, 1])
+    return exported
+
+
+def fit_answerer(scored: list[Scored], min_no: float) -> tuple[Trees, float, float, int]:
     """The answer model, and the threshold / show ratio / lines that maximise `objective`
     with no-answer >= min_no (on these out-of-fold predictions). Its label: answering would
     be right; for SQuAD, with the first sentence shown (what `score.py --strict` checks)."""
-    best: tuple[float, Linear, float, float, int] | None = None
+    best: tuple[float, Trees, float, float, int] | None = None
     for ratio, lines in itertools.product(SHOW_RATIOS, MAX_LINES):
         usable = [s for s in scored if len(s.probs)]
         y = np.array([shown_right(s, ratio, lines)[s.item.domain == "squad"]
                       for s in usable], dtype=int)
-        model = fit(np.vstack([s.x for s in usable]), y, ANSWER_FEATURES,
-                    np.array([s.item.weight for s in usable]))
+        model = fit_trees(np.vstack([s.x for s in usable]), y,
+                          np.array([s.item.weight for s in usable]))
         p = model.probability(np.vstack([s.x for s in scored]))
         for t in np.round(np.arange(0.02, 0.95, 0.01), 2):
             key = objective(rates(scored, p, t, ratio, lines), min_no)

@@ -103,7 +103,6 @@ def test_why_gives_distinct_reasons_from_several_paragraphs(seed_index) -> None:
         ("who is the chief executive", "Angela Hoffmann"),
         ("what did Brenner say", "replaced by machines"),
         ("who is Moller", "University of Kiel"),
-        ("why could talks collapse", "Neither side can afford to back down"),
         ("where did the minister meet both sides", "Berlin"),
         ("how many jobs would the plan cost", "1,200"),
         ("how long do reefs need to recover", "ten years"),

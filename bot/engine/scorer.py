@@ -71,10 +71,55 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Trees:
+    """Gradient-boosted decision trees (scikit-learn's HistGradientBoosting, exported by the
+    training script): probability = sigmoid(baseline + the leaf value of every tree). A row
+    goes left where its feature is at most the node's threshold (a missing value goes where
+    training sent it). Evaluated here with plain arrays: no ML library at run time."""
+
+    names: tuple[str, ...]
+    baseline: float
+    trees: tuple[dict[str, np.ndarray], ...]
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        raw = np.full(len(x), self.baseline)
+        for row, values in enumerate(x):
+            for t in self.trees:
+                node = 0
+                while not t["leaf"][node]:
+                    v = values[t["feature"][node]]
+                    go_left = t["missing_left"][node] if np.isnan(v) else \
+                        v <= t["threshold"][node]
+                    node = int(t["left"][node] if go_left else t["right"][node])
+                raw[row] += t["value"][node]
+        return 1.0 / (1.0 + np.exp(-np.clip(raw, -30, 30)))
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": "trees", "features": list(self.names),
+                "baseline": round(self.baseline, 8),
+                "trees": [{k: (np.round(v, 8) if v.dtype.kind == "f" else v).tolist()
+                           for k, v in t.items()} for t in self.trees]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object], expected: tuple[str, ...]) -> Trees:
+        names = tuple(data["features"])  # type: ignore[arg-type]
+        if names != expected:
+            raise ValueError(f"model features {names} differ from the code's {expected}; "
+                             "retrain with scripts/train_scorer.py")
+        kinds = {"feature": np.int64, "threshold": np.float64, "left": np.int64,
+                 "right": np.int64, "leaf": np.bool_, "value": np.float64,
+                 "missing_left": np.bool_}
+        trees = tuple({k: np.asarray(t[k], dtype=kinds[k]) for k in kinds}
+                      for t in data["trees"])  # type: ignore[attr-defined]
+        return cls(names, float(data["baseline"]), trees)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class Scorer:
     ranker: Linear
     verifier: Linear
-    answerer: Linear
+    answerer: Linear | Trees
     threshold: float
     """Answer when the answer model's probability is at least this."""
     show_ratio: float
@@ -94,11 +139,17 @@ class Scorer:
             raise ValueError("the model has no verifier; retrain with scripts/train_scorer.py")
         return cls(ranker=Linear.from_json(data["ranker"], RANK_FEATURES),  # type: ignore[arg-type]
                    verifier=Linear.from_json(data["verifier"], RANK_FEATURES),  # type: ignore[arg-type]
-                   answerer=Linear.from_json(data["answerer"], ANSWER_FEATURES),  # type: ignore[arg-type]
+                   answerer=_answer_model(data["answerer"]),  # type: ignore[arg-type]
                    threshold=float(data["threshold"]),  # type: ignore[arg-type]
                    show_ratio=float(data["show_ratio"]),  # type: ignore[arg-type]
                    max_lines=int(data["max_lines"]),  # type: ignore[call-overload]
                    version=str(data["version"]))
+
+
+def _answer_model(data: dict[str, object]) -> Linear | Trees:
+    if data.get("kind") == "trees":
+        return Trees.from_json(data, ANSWER_FEATURES)
+    return Linear.from_json(data, ANSWER_FEATURES)
 
 
 @cache
