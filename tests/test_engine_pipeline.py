@@ -235,3 +235,23 @@ def test_a_title_before_a_name_stops_at_the_last_function_word(tmp_path: Path) -
         "that layoffs will begin. Claure said the plan would work.\n", encoding="utf-8")
     card = build_index(tmp_path).answer("who is Marcelo Claure")
     assert card.text.splitlines()[0] == "Marcelo Claure — chairman"
+
+
+def test_boosted_trees_walk_to_their_leaves() -> None:
+    from bot.engine.scorer import Trees
+
+    # one stump on feature 1 at 0.5 (a missing value goes right), one constant tree
+    stump = {"feature": np.array([1, 0, 0]), "threshold": np.array([0.5, 0.0, 0.0]),
+             "left": np.array([1, 0, 0]), "right": np.array([2, 0, 0]),
+             "leaf": np.array([False, True, True]), "value": np.array([0.0, -1.0, 2.0]),
+             "missing_left": np.array([False, False, False])}
+    const = {k: v[1:2] if k != "leaf" else np.array([True]) for k, v in stump.items()}
+    const["value"] = np.array([0.5])
+    trees = Trees(("a", "b"), 0.25, (stump, const))
+    p = trees.probability(np.array([[9.0, 0.1], [9.0, 0.9], [0.0, np.nan]]))
+    expected = 1 / (1 + np.exp(-np.array([0.25 - 1 + 0.5, 0.25 + 2 + 0.5, 0.25 + 2 + 0.5])))
+    assert p == pytest.approx(expected)
+    again = Trees.from_json(trees.to_json(), ("a", "b"))
+    assert again.probability(np.array([[0.0, 0.2]])) == pytest.approx(p[:1])
+    with pytest.raises(ValueError, match="retrain"):
+        Trees.from_json(trees.to_json(), ("a",))

@@ -1,15 +1,15 @@
 """The learned scorer: which candidate sentences answer a question, and whether to answer.
 
-Two logistic regressions trained by `scripts/train_scorer.py` on labelled questions (the
-weights live in `model/scorer.json`, versioned with the features they expect):
+Three models trained by `scripts/train_scorer.py` on labelled questions (the weights live in
+`model/scorer.json`, versioned with the features they expect):
 
 - the ranker orders a question's candidate sentences (listwise: which of these holds it);
 - the verifier gives each candidate an absolute probability of holding an answer (pointwise),
   which the answer model reads: the ranker's softmax only says how the candidates compare;
-- the answer model gives the question a probability that the sentences shown are right,
-  and below the learned threshold the engine abstains.
+- the answer model (boosted trees) gives the question a probability that the sentences shown
+  are right, and below the learned threshold the engine abstains.
 
-Inference is a dot product: no ML library at run time.
+Inference is dot products and a walk down shallow trees: no ML library at run time.
 """
 
 from __future__ import annotations
