@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, fields
@@ -143,19 +144,25 @@ class Corpus:
         return np.asarray(self.ranker.get_scores(known), dtype=np.float32)
 
     def cosines(self, question: str) -> np.ndarray:
-        """Per sentence: the cosine between its MiniLM vector and the question's. The last
-        few questions' vectors are kept: one question may be scored more than once."""
-        memo = self._query_vectors
-        vector = memo.get(question)
-        if vector is None:
-            vector = memo[question] = load_embedder().embed_one(question)
-            if len(memo) > 64:
-                memo.pop(next(iter(memo)))
-        return self.dense @ vector
+        """Per sentence: the cosine (float32) between its MiniLM vector and the question's.
+        The last few questions' cosines are kept: one question may be scored more than once
+        (a reasons question and its topic, a who-said question with and without its
+        filter), and at 200,000 sentences each product costs milliseconds. Read-only."""
+        memo, lock = self._question_cosines
+        with lock:
+            found = memo.get(question)
+        if found is None:
+            found = self.dense @ load_embedder().embed_one(question)
+            found.flags.writeable = False
+            with lock:
+                memo[question] = found
+                while len(memo) > 4:
+                    memo.pop(next(iter(memo)))
+        return found
 
     @cached_property
-    def _query_vectors(self) -> dict[str, np.ndarray]:
-        return {}
+    def _question_cosines(self) -> tuple[dict[str, np.ndarray], threading.Lock]:
+        return {}, threading.Lock()
 
     def digest(self) -> dict[str, str]:
         return {d.id: d.digest for d in self.documents}

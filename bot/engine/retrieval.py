@@ -73,7 +73,7 @@ def retrieve(ix: Corpus, q: QuestionTerms, allowed: np.ndarray | None = None,
         return Candidates(np.zeros(0, dtype=np.int64), np.zeros((0, 0)), unknown_mass, 0.0,
                           unknown_names, focus_known)
     bm25 = ix.scores(list(q.stems))
-    cos = ix.cosines(q.text).astype(np.float64)
+    cos = ix.cosines(q.text)
     lexical = _top(bm25, usable & (bm25 > 0), k)
     dense = _top(cos, usable, k)
     fused: dict[int, float] = {}
