@@ -151,6 +151,7 @@ class DenseView:
     bm25_rank: dict[int, int]
     dense_rank: dict[int, int]
     fused: dict[int, float]
+    """Reciprocal rank fusion of the two lists, 1 for first in both."""
     soft: np.ndarray
     """Per candidate (in candidate order): word-vector soft coverage of the question."""
 
@@ -253,7 +254,7 @@ def _dense_row(d: DenseView | None, i: int, start: int, end: int, r: int) -> tup
         float(d.soft[r]),
         1.0 / (dr + 1) if dr is not None else 0.0,
         1.0 / (br + 1) if br is not None else 0.0,
-        d.fused.get(i, 0.0) * 30.5,
+        d.fused.get(i, 0.0),
         max(neighbours, default=0.0),
         float(d.para_cos[i]),
         float(d.heading_cos[i]),

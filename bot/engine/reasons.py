@@ -6,9 +6,9 @@ words and spread over a section ("production capacities are limited", "problems 
 transport", "nothing will happen unless…"). So a reasons question is answered with up to five
 cited lines, chosen by:
 
-- **relevance**: the learned ranker's probability for each candidate of the hybrid retrieval,
-  with the section it sits in (a heading or a paragraph close to the question makes its
-  sentences candidates for a reason, since a heading is context, never an answer alone);
+- **relevance**: each candidate's cosine to the question and to its topic, and its context's
+  (a heading or a paragraph close to the question makes its sentences candidates for a
+  reason, since a heading is context, never an answer alone);
 - **what marks a reason**, in general English, not in any article's words: modality (could,
   might, would), negation (not, no, nothing, without), conditions (unless, if), contrast
   (but, however, although), hedges (doubt, unclear, unlikely, limited) and causation

@@ -81,21 +81,23 @@ def retrieve(ix: Corpus, q: QuestionTerms, allowed: np.ndarray | None = None,
     dense_rank = {int(i): r for r, i in enumerate(dense)}
     for ranks in (bm25_rank, dense_rank):
         for i, r in ranks.items():
-            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r + 1)
+            # scaled so that first in both lists is 1
+            fused[i] = fused.get(i, 0.0) + (RRF_K + 1) / (2 * (RRF_K + r + 1))
     order = np.array(sorted(fused, key=lambda i: (-fused[i], i)), dtype=np.int64)
+    dense_top = float(cos[dense[0]])
     scored = np.where(usable, bm25, 0.0)
     para_score = _paragraph_max(ix, bm25)
     view = DenseView(cos=cos, para_cos=_paragraph_max(ix, cos, heading=False),
                      heading_cos=np.where(ix.section_heading >= 0,
                                           cos[np.maximum(ix.section_heading, 0)], 0.0),
-                     top=float(cos[dense[0]]),
+                     top=dense_top,
                      bm25_rank=bm25_rank, dense_rank=dense_rank, fused=fused,
                      soft=_soft(ix, q, order))
     features = rank_features(q, order, scored, ix.tokens, ix.texts, ix.para_start, ix.para_end,
                              para_score, ix.doc_position, ix.section_heading, view)
     return Candidates(order, features, unknown_mass,
                       float(scored[lexical[0]]) if len(lexical) else 0.0,
-                      unknown_names, focus_known, float(cos[dense[0]]),
+                      unknown_names, focus_known, dense_top,
                       int(lexical[0]) if len(lexical) else -1, int(dense[0]))
 
 

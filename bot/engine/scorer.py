@@ -26,6 +26,16 @@ from bot.engine.features import ANSWER_FEATURES, RANK_FEATURES
 MODEL_PATH = Path(__file__).with_name("model") / "scorer.json"
 
 
+def _feature_names(data: dict[str, object], expected: tuple[str, ...]) -> tuple[str, ...]:
+    """The model's feature names, which must be the code's: a model trained on other
+    features would score nonsense."""
+    names = tuple(data["features"])  # type: ignore[arg-type]
+    if names != expected:
+        raise ValueError(f"model features {names} differ from the code's {expected}; "
+                         "retrain with scripts/train_scorer.py")
+    return names
+
+
 @dataclass(frozen=True)
 class Linear:
     """A standardised linear model, z = ((x - mean) / scale) · coef + intercept.
@@ -60,10 +70,7 @@ class Linear:
 
     @classmethod
     def from_json(cls, data: dict[str, object], expected: tuple[str, ...]) -> Linear:
-        names = tuple(data["features"])  # type: ignore[arg-type]
-        if names != expected:
-            raise ValueError(f"model features {names} differ from the code's {expected}; "
-                             "retrain with scripts/train_scorer.py")
+        names = _feature_names(data, expected)
         return cls(names, np.asarray(data["mean"], dtype=np.float64),
                    np.asarray(data["scale"], dtype=np.float64),
                    np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]),  # type: ignore[arg-type]
@@ -103,10 +110,7 @@ class Trees:
 
     @classmethod
     def from_json(cls, data: dict[str, object], expected: tuple[str, ...]) -> Trees:
-        names = tuple(data["features"])  # type: ignore[arg-type]
-        if names != expected:
-            raise ValueError(f"model features {names} differ from the code's {expected}; "
-                             "retrain with scripts/train_scorer.py")
+        names = _feature_names(data, expected)
         kinds = {"feature": np.int64, "threshold": np.float64, "left": np.int64,
                  "right": np.int64, "leaf": np.bool_, "value": np.float64,
                  "missing_left": np.bool_}

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -113,6 +113,34 @@ def centrality(vectors: np.ndarray, prior: np.ndarray | None = None,
     return scores
 
 
+def _greedy(scores: np.ndarray, k: int, costs: Sequence[float] | None, budget: float | None,
+            value: Callable[[np.ndarray], np.ndarray],
+            picked_one: Callable[[int], None]) -> list[int]:
+    """The greedy selection `mmr` and `coverage_pick` share: up to k indices, in the order
+    picked, each the argmax of `value(relevance)` (relevance: `scores` scaled to a maximum of
+    1) among those not picked and, with `costs` and `budget`, still within what is left of
+    the budget; `picked_one` updates the caller's state. Ties go to the lower index."""
+    scores = np.asarray(scores, dtype=np.float64)
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return []
+    top = scores.max()
+    rel = scores / top if top > 0 else np.zeros(n)
+    budgeted = costs is not None and budget is not None
+    cost = np.asarray(costs, dtype=np.float64) if budgeted else np.zeros(n)
+    left = float(budget) if budgeted else float("inf")  # type: ignore[arg-type]
+    available = cost <= left
+    picked: list[int] = []
+    while len(picked) < k and available.any():
+        best = int(np.argmax(np.where(available, value(rel), -np.inf)))
+        picked.append(best)
+        available[best] = False
+        picked_one(best)
+        left -= float(cost[best])
+        available &= cost <= left
+    return picked
+
+
 def mmr(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = MMR_LAMBDA,
         costs: Sequence[float] | None = None, budget: float | None = None) -> list[int]:
     """Maximal Marginal Relevance: up to k indices, in the order picked.
@@ -121,29 +149,14 @@ def mmr(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = MMR_LAMBDA,
     index already picked. With `costs` and `budget`, a candidate that would take the running
     cost over the budget is passed over. Ties go to the lower index.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    n = len(scores)
-    if n == 0 or k <= 0:
-        return []
-    top = scores.max()
-    rel = scores / top if top > 0 else np.zeros(n)
     sim = np.asarray(sim, dtype=np.float64)
-    available = np.ones(n, dtype=bool)
-    if costs is not None and budget is not None:
-        available &= np.asarray(costs, dtype=np.float64) <= budget
-    redundancy = np.zeros(n)
-    picked: list[int] = []
-    spent = 0.0
-    while len(picked) < k and available.any():
-        value = np.where(available, lam * rel - (1.0 - lam) * redundancy, -np.inf)
-        best = int(np.argmax(value))
-        picked.append(best)
-        available[best] = False
-        redundancy = np.maximum(redundancy, sim[best])
-        if costs is not None and budget is not None:
-            spent += float(costs[best])
-            available &= np.asarray(costs, dtype=np.float64) <= budget - spent
-    return picked
+    redundancy = np.zeros(len(scores))
+
+    def picked_one(best: int) -> None:
+        np.maximum(redundancy, sim[best], out=redundancy)
+
+    return _greedy(scores, k, costs, budget,
+                   lambda rel: lam * rel - (1.0 - lam) * redundancy, picked_one)
 
 
 def coverage_pick(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = COVERAGE_LAMBDA,
@@ -154,30 +167,17 @@ def coverage_pick(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = COVE
     sentence is covered as much as its most similar pick is similar to it). Picks that
     repeat a covered point add nothing, so the summary reaches the article's distinct points.
     Ties go to the lower index; `costs`/`budget` as in `mmr`."""
-    scores = np.asarray(scores, dtype=np.float64)
-    n = len(scores)
-    if n == 0 or k <= 0:
-        return []
-    top = scores.max()
-    rel = scores / top if top > 0 else np.zeros(n)
     sim = np.asarray(sim, dtype=np.float64)
-    covered = np.zeros(n)
-    available = np.ones(n, dtype=bool)
-    cost = np.asarray(costs, dtype=np.float64) if costs is not None else np.zeros(n)
-    left = float("inf") if budget is None else float(budget)
-    available &= cost <= left
-    picked: list[int] = []
-    while len(picked) < k and available.any():
+    covered = np.zeros(len(scores))
+
+    def value(rel: np.ndarray) -> np.ndarray:
         gain = np.maximum(sim - covered[None, :], 0.0).mean(axis=1)
-        gain = gain / (gain.max() or 1.0)
-        value = np.where(available, lam * rel + (1.0 - lam) * gain, -np.inf)
-        best = int(np.argmax(value))
-        picked.append(best)
-        available[best] = False
-        covered = np.maximum(covered, sim[best])
-        left -= float(cost[best])
-        available &= cost <= left
-    return picked
+        return lam * rel + (1.0 - lam) * gain / (gain.max() or 1.0)
+
+    def picked_one(best: int) -> None:
+        np.maximum(covered, sim[best], out=covered)
+
+    return _greedy(scores, k, costs, budget, value, picked_one)
 
 
 def summarize(token_lists: Sequence[Sequence[str]], k: int, lam: float = MMR_LAMBDA,
