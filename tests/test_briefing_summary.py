@@ -97,6 +97,16 @@ def test_mmr_ties_budget_and_edge_cases() -> None:
     assert mmr(np.array([1.0]), np.eye(1), 0) == []
 
 
+def test_mmr_takes_the_given_first_picks_then_what_is_novel_beside_them() -> None:
+    sim = np.array([[1.0, 0.9, 0.0], [0.9, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    scores = np.array([1.0, 0.5, 0.4])
+    assert mmr(scores, sim, 3) == [0, 2, 1]
+    # the weakest leads when asked; its near-copy (0) then waits behind the novel one
+    assert mmr(scores, sim, 2, lam=0.5, first=[1]) == [1, 2]
+    assert mmr(scores, sim, 1, first=[2, 1]) == [2]  # k bounds the forced ones too
+    assert mmr(scores, sim, 2, costs=[10, 80, 10], budget=50, first=[1]) == [0, 2]  # too dear
+
+
 def test_summarize_returns_reading_order_and_spreads_over_paragraphs() -> None:
     picks = summarize(HUB, 3)
     assert picks == sorted(picks) and len(picks) == 3 and 0 in picks

@@ -7,6 +7,7 @@ with their questions before any answer was seen.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,15 @@ import pytest
 
 from bot.engine.embedder import Embedder, ModelFileError, load_embedder, model_info
 from bot.engine.index import build_index
-from bot.engine.reasons import pick_reasons, reason_markers
+from bot.engine.intents import classify
+from bot.engine.reasons import (
+    ReasonParams,
+    load_reason_params,
+    pick_reasons,
+    reason_markers,
+    reason_params,
+    trying,
+)
 from bot.engine.summarize import coverage_pick
 from bot.engine.vector_cache import VectorCache, embed_grouped
 from bot.models import MAX_ANSWER_CHARS
@@ -104,6 +113,22 @@ def test_a_reload_embeds_only_the_new_article_and_an_unchanged_index_is_loaded(
 
 
 # -- reasons as a list --------------------------------------------------------------------
+@pytest.mark.parametrize(("question", "kind", "subject"), [
+    ("why might the deal fail", "reasons", "the deal fail"),
+    ("What stands in the way of the merger?", "reasons", "the merger"),
+    ("what are the main risks of the new drug", "reasons", "the new drug"),
+    ("what's causing the smog", "reasons", "the smog"),
+    ("what is keeping prices high", "reasons", "prices high"),
+    ("what's stopping the city from acting", "reasons", "the city from acting"),
+    ("why did the plant close", "why", None),
+    ("what is the population of Hamburg", "what", None),
+])
+def test_reasons_questions_are_told_from_others(question: str, kind: str,
+                                                subject: str | None) -> None:
+    intent = classify(question)
+    assert (intent.kind, intent.subject) == (kind, subject)
+
+
 def test_reason_markers_are_general_function_words() -> None:
     assert reason_markers("Nothing will happen unless the court agrees.") > \
         reason_markers("The court met on Tuesday in Berlin.")
@@ -116,6 +141,24 @@ def test_pick_reasons_prefers_distinct_reasons() -> None:
     assert pick_reasons(score, vectors, [1, 1, 2], k=2) == [0, 2]  # the near-copy waits
     assert pick_reasons(np.zeros(0), np.zeros((0, 2)), []) == []
     assert pick_reasons(np.array([1.0, 0.1]), vectors[[0, 2]], [1, 2]) == [0]  # too weak
+    # a lead is kept however weak, and the list goes on with what differs from it
+    assert pick_reasons(np.array([1.0, 0.1]), vectors[[0, 2]], [1, 2], first=[1]) == [1, 0]
+
+
+def test_reason_params_round_trip_and_refuse_unknown_names(tmp_path: Path) -> None:
+    tuned = ReasonParams(question=0.5, topic=0.0, context=0.5, lead=1, why_lists=True,
+                         version="reasons-test")
+    assert ReasonParams.from_json(json.loads(json.dumps(tuned.to_json()))) == tuned
+    with pytest.raises(ValueError, match="tune_reasons"):
+        ReasonParams.from_json({"question": 1.0, "mystery": 2.0})
+    path = tmp_path / "reasons.json"
+    path.write_text(json.dumps(tuned.to_json()), encoding="utf-8")
+    assert load_reason_params(path) == tuned
+    assert load_reason_params(tmp_path / "absent.json") == ReasonParams()
+    shipped = reason_params()
+    with trying(tuned):
+        assert reason_params() == tuned
+    assert reason_params() == shipped
 
 
 def _reasons_found(text: str, groups: list[list[str]]) -> int:
@@ -142,12 +185,11 @@ def test_reasons_on_the_seed(seed_index, question: str, groups: list[list[str]],
     assert _reasons_found(a.text, groups) >= need, a.text
 
 
-@pytest.mark.parametrize(("question", "groups"), [
-    ("why might the tunnel be late",
-     [["gas pipeline"], ["boring machines"], ["water"], ["cancel"], ["lawsuit"]]),
-    ("what are the risks of the new fever drug",
-     [["side effects", "rash"], ["afford", "40 dollars", "expensive"], ["Resistance"]]),
-])
+REASONS_QUESTIONS = json.loads((REASONS.parent / "reasons.questions.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize(("question", "groups"),
+                         [(q["question"], q["must_include_any"]) for q in REASONS_QUESTIONS])
 def test_reasons_on_other_articles(question: str, groups: list[list[str]]) -> None:
     ix = build_index(REASONS)
     a = ix.answer(question)

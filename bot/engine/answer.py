@@ -23,10 +23,10 @@ from bot.engine.intents import Intent, classify
 from bot.engine.lexicon import GENERIC_QUESTION_TERMS, QUESTION_WORDS, STOPWORDS_CAPS
 from bot.engine.markup import clean_question
 from bot.engine.reasons import (
-    CARRY_SHARE,
     MAX_REASONS,
     pick_reasons,
     reason_markers,
+    reason_params,
     reason_scores,
     relevance,
 )
@@ -85,7 +85,8 @@ class Answerer:
             return self._summary(question)
         if intent.kind == "people":
             return self._involved(question)
-        if intent.kind == "reasons" and not self.more:
+        if not self.more and (intent.kind == "reasons" or (
+                intent.kind == "why" and reason_params().why_lists)):
             return self._ranked(question, intent, reasons=True)
         if intent.kind in ("who", "quote") and intent.subject:
             person = self.find_person(intent.subject)
@@ -336,7 +337,7 @@ class Answerer:
         if not decision.shown:  # a follow-up with nothing relevant left
             return all_said(question, kind)
         carried: dict[int, int] = {}
-        shown = self._reasons(decision, intent, carried) if reasons else decision.shown
+        shown = self._reasons(decision, intent, q, carried) if reasons else decision.shown
         lines = self._lines(shown, kind, carried)
         intent_name = {"how_much": "what", "yesno": "what", "who_said": "quote"}.get(kind, kind)
         return self._compose(question, intent_name, lines, confidence=decision.confidence,
@@ -357,7 +358,7 @@ class Answerer:
             return pool
         return None
 
-    def _reasons(self, decision: Decision, intent: Intent,
+    def _reasons(self, decision: Decision, intent: Intent, q: QuestionTerms,
                  carried: dict[int, int]) -> list[int]:
         """The distinct reasons among the decision's candidates (see reasons.py); `carried`
         gets, per reason, the next sentence its line carries on to."""
@@ -365,18 +366,25 @@ class Answerer:
         idx = cands.indices
         col = {name: k for k, name in enumerate(RANK_FEATURES)}
         feats = cands.features
-        topic = self.ix.cosines(intent.subject) if intent.subject else self.ix.cosines("")
+        params = reason_params()
+        # without a topic ("what could go wrong"), the question is its own topic
+        topic = self.ix.cosines(intent.subject or q.text)
         rel = relevance(feats[:, col["dense_cos"]], topic[idx],
-                        np.maximum(feats[:, col["para_cos"]], feats[:, col["heading_cos"]]))
-        score = reason_scores(rel, np.array([reason_markers(self.ix.texts[i]) for i in idx]))
+                        np.maximum(feats[:, col["para_cos"]], feats[:, col["heading_cos"]]),
+                        params, decision.probabilities)
+        score = reason_scores(rel, np.array([reason_markers(self.ix.texts[i]) for i in idx]),
+                              params)
+        position = {int(i): k for k, i in enumerate(idx)}
+        lead = [position[i] for i in decision.shown[:params.lead]]
         picks = pick_reasons(score, self.ix.dense[idx],
-                             [int(self.ix.para_start[i]) for i in idx])
+                             [int(self.ix.para_start[i]) for i in idx], params=params,
+                             first=lead)
         by_sentence = {int(i): float(v) for i, v in zip(idx, score, strict=True)}
         shown = [int(idx[p]) for p in picks]
         for i in shown:
             j = i + 1
             if j < int(self.ix.para_end[i]) and j not in shown and \
-                    by_sentence.get(j, 0.0) >= CARRY_SHARE * by_sentence[i]:
+                    by_sentence.get(j, 0.0) >= params.carry_share * by_sentence[i]:
                 carried[i] = j
         return shown or decision.shown
 

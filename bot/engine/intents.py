@@ -55,7 +55,8 @@ _REASONS = [
     re.compile(r"^what (?:stands?|stood|is|could stand|might stand) in the way of (?P<x>.+)$"),
     re.compile(r"^what (?:could|might|would|can) (?:go wrong|stop|derail|block|prevent|hinder|"
                r"endanger|threaten|jeopardi[sz]e|undermine|sink|kill|delay|cause)\b(?P<x>.*)$"),
-    re.compile(r"^what(?:'s| is| are) (?:causing|driving|behind|holding back) (?P<x>.+)$"),
+    re.compile(r"^what(?:'s| is| are) (?:causing|driving|behind|holding (?:back|up)|making|keeping|"
+               r"stopping|preventing) (?P<x>.+)$"),
     re.compile(r"^why (?:is|are|was|were|did|does|do|has|have) (?P<x>.+) (?:fail(?:ing|ed)?|"
                r"struggl(?:e|ing|ed)|stall(?:ing|ed)?|in trouble|at risk|doubtful|unlikely)$"),
 ]

@@ -19,25 +19,97 @@ cited lines, chosen by:
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, fields
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
 from bot.engine.summarize import mmr
 
 MAX_REASONS = 5
-MMR_LAMBDA = 0.6
-"""Relevance against novelty: below the summary's 0.7, since a list of reasons must not
-repeat itself."""
-MIN_SHARE = 0.4
-"""A reason must score at least this share of the best one's."""
-MARKER_WEIGHT = 2.0
-"""How much a sentence that reads fully like a reason outweighs a plain one of the same
-relevance (1 + 2 × the share of marker classes present)."""
-CARRY_SHARE = 0.7
-"""A line carries its next sentence when that one scores at least this share of it: the
-point goes on there ("…could pose a challenge." "Production capacities are limited.")."""
+PARAMS_PATH = Path(__file__).with_name("model") / "reasons.json"
+
+
+@dataclass(frozen=True)
+class ReasonParams:
+    """The reasons scorer's weights. The defaults were set by hand; `model/reasons.json`,
+    written by `scripts/tune_reasons.py` from labelled reasons questions, overrides them."""
+
+    question: float = 0.4
+    """Weight of a candidate's cosine to the question in its relevance."""
+    topic: float = 0.3
+    """Weight of its cosine to the question's topic ("the deal" of "why might the deal
+    fail")."""
+    context: float = 0.3
+    """Weight of its context's cosine (the best of its paragraph and section heading)."""
+    ranker: float = 0.0
+    """Weight of the learned ranker's probability (scaled to the best candidate's): how much
+    the sentence that best answers the question as a fact leads the list."""
+    marker_weight: float = 2.0
+    """How much a sentence that reads fully like a reason outweighs a plain one of the same
+    relevance (1 + marker_weight × the share of marker classes present)."""
+    mmr_lambda: float = 0.6
+    """Relevance against novelty in MMR: below the summary's 0.7, since a list of reasons
+    must not repeat itself."""
+    min_share: float = 0.4
+    """A reason must score at least this share of the best one's."""
+    carry_share: float = 0.7
+    """A line carries its next sentence when that one scores at least this share of it: the
+    point goes on there ("…could pose a challenge." "Production capacities are limited.")."""
+    lead: int = 0
+    """How many of the ranker's own best sentences (those it would show for the question
+    as a fact) lead the list, before the reasons picked by MMR."""
+    why_lists: bool = False
+    """Whether a plain why question ("why did X happen") is answered as a list of reasons
+    too, or with the ranker's best sentences."""
+    version: str = "defaults"
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ReasonParams:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown reasons parameters {sorted(unknown)}; rerun "
+                             "scripts/tune_reasons.py")
+        kinds = {f.name: f.type for f in fields(cls)}
+        cast = {"str": str, "bool": bool, "float": float, "int": int}
+        return cls(**{k: cast[str(kinds[k])](v) for k, v in data.items()})  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@cache
+def load_reason_params(path: Path = PARAMS_PATH) -> ReasonParams:
+    """The tuned weights (read once per process), or the defaults when none were tuned."""
+    if not path.is_file():
+        return ReasonParams()
+    return ReasonParams.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+_trial: ContextVar[ReasonParams | None] = ContextVar("reason_params", default=None)
+
+
+def reason_params() -> ReasonParams:
+    """The weights answering uses: the tuned ones, or those under `trying` (the tuning
+    script scores candidate weights through the real answer path this way)."""
+    return _trial.get() or load_reason_params()
+
+
+@contextmanager
+def trying(params: ReasonParams) -> Iterator[None]:
+    token = _trial.set(params)
+    try:
+        yield
+    finally:
+        _trial.reset(token)
+
 
 _MARKERS = {
     "modal": r"\b(?:could|might|may|would|can(?:not)?|couldn't|wouldn't|won't|can't)\b",
@@ -58,24 +130,32 @@ def reason_markers(text: str) -> float:
     return sum(bool(rx.search(text)) for rx in _MARKER_RX.values()) / len(_MARKER_RX)
 
 
-def relevance(question_cos: np.ndarray, topic_cos: np.ndarray,
-              context_cos: np.ndarray) -> np.ndarray:
+def relevance(question_cos: np.ndarray, topic_cos: np.ndarray, context_cos: np.ndarray,
+              params: ReasonParams = ReasonParams(),
+              ranker: np.ndarray | None = None) -> np.ndarray:
     """How much each candidate is about the question: its own cosine to the question and to
-    the question's topic (what the reasons are about), and its context's (the best of its
-    paragraph and its section heading), in equal parts but the first."""
-    mix = 0.4 * question_cos + 0.3 * topic_cos + 0.3 * context_cos
+    the question's topic (what the reasons are about), its context's (the best of its
+    paragraph and its section heading) and the ranker's probability, weighted by `params`."""
+    mix = (params.question * np.asarray(question_cos) + params.topic * np.asarray(topic_cos)
+           + params.context * np.asarray(context_cos))
+    if ranker is not None and len(ranker) and params.ranker:
+        p = np.asarray(ranker, dtype=np.float64)
+        mix = mix + params.ranker * p / (float(p.max()) or 1.0)
     return np.maximum(np.asarray(mix, dtype=np.float64), 0.0)
 
 
-def reason_scores(rel: np.ndarray, markers: np.ndarray) -> np.ndarray:
-    return np.asarray(rel, dtype=np.float64) * (1.0 + MARKER_WEIGHT * np.asarray(markers))
+def reason_scores(rel: np.ndarray, markers: np.ndarray,
+                  params: ReasonParams = ReasonParams()) -> np.ndarray:
+    return np.asarray(rel, dtype=np.float64) * (
+        1.0 + params.marker_weight * np.asarray(markers))
 
 
 def pick_reasons(score: np.ndarray, vectors: np.ndarray, groups: Sequence[object],
-                 k: int = MAX_REASONS) -> list[int]:
+                 k: int = MAX_REASONS, params: ReasonParams = ReasonParams(),
+                 first: Sequence[int] = ()) -> list[int]:
     """Positions of up to k candidates, best reason first, by MMR over the vectors
     (sentences of one paragraph count as at least half alike, as in summaries), keeping
-    those at least MIN_SHARE of the best `score`."""
+    those at least `params.min_share` of the best `score`; the positions `first` lead."""
     if not len(score):
         return []
     score = np.asarray(score, dtype=np.float64)
@@ -83,10 +163,10 @@ def pick_reasons(score: np.ndarray, vectors: np.ndarray, groups: Sequence[object
     keys = list(groups)
     same = np.array([[a == b for b in keys] for a in keys], dtype=np.float64)
     sim = np.maximum(sim, 0.5 * same)
-    picked = mmr(score, sim, k, lam=MMR_LAMBDA)
+    picked = mmr(score, sim, k, lam=params.mmr_lambda, first=first)
     best = float(score.max())
-    return [p for p in picked if score[p] >= MIN_SHARE * best]
+    return [p for p in picked if p in first or score[p] >= params.min_share * best]
 
 
-__all__ = ["CARRY_SHARE", "MAX_REASONS", "pick_reasons", "reason_markers", "reason_scores",
-           "relevance"]
+__all__ = ["MAX_REASONS", "ReasonParams", "load_reason_params", "pick_reasons",
+           "reason_markers", "reason_params", "reason_scores", "relevance", "trying"]

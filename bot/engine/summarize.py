@@ -115,11 +115,12 @@ def centrality(vectors: np.ndarray, prior: np.ndarray | None = None,
 
 def _greedy(scores: np.ndarray, k: int, costs: Sequence[float] | None, budget: float | None,
             value: Callable[[np.ndarray], np.ndarray],
-            picked_one: Callable[[int], None]) -> list[int]:
+            picked_one: Callable[[int], None], first: Sequence[int] = ()) -> list[int]:
     """The greedy selection `mmr` and `coverage_pick` share: up to k indices, in the order
     picked, each the argmax of `value(relevance)` (relevance: `scores` scaled to a maximum of
     1) among those not picked and, with `costs` and `budget`, still within what is left of
-    the budget; `picked_one` updates the caller's state. Ties go to the lower index."""
+    the budget; `picked_one` updates the caller's state. Ties go to the lower index. The
+    indices `first` are taken first, as they are (within k and the budget)."""
     scores = np.asarray(scores, dtype=np.float64)
     n = len(scores)
     if n == 0 or k <= 0:
@@ -131,8 +132,11 @@ def _greedy(scores: np.ndarray, k: int, costs: Sequence[float] | None, budget: f
     left = float(budget) if budgeted else float("inf")  # type: ignore[arg-type]
     available = cost <= left
     picked: list[int] = []
+    forced = iter(first)
     while len(picked) < k and available.any():
-        best = int(np.argmax(np.where(available, value(rel), -np.inf)))
+        best = next(forced, None)
+        if best is None or not available[best]:
+            best = int(np.argmax(np.where(available, value(rel), -np.inf)))
         picked.append(best)
         available[best] = False
         picked_one(best)
@@ -142,12 +146,14 @@ def _greedy(scores: np.ndarray, k: int, costs: Sequence[float] | None, budget: f
 
 
 def mmr(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = MMR_LAMBDA,
-        costs: Sequence[float] | None = None, budget: float | None = None) -> list[int]:
+        costs: Sequence[float] | None = None, budget: float | None = None,
+        first: Sequence[int] = ()) -> list[int]:
     """Maximal Marginal Relevance: up to k indices, in the order picked.
 
     Relevance is `scores` scaled to a maximum of 1, redundancy the highest similarity to an
     index already picked. With `costs` and `budget`, a candidate that would take the running
-    cost over the budget is passed over. Ties go to the lower index.
+    cost over the budget is passed over. Ties go to the lower index. `first` are picked
+    first, whatever their score (what the list must lead with).
     """
     sim = np.asarray(sim, dtype=np.float64)
     redundancy = np.zeros(len(scores))
@@ -156,7 +162,7 @@ def mmr(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = MMR_LAMBDA,
         np.maximum(redundancy, sim[best], out=redundancy)
 
     return _greedy(scores, k, costs, budget,
-                   lambda rel: lam * rel - (1.0 - lam) * redundancy, picked_one)
+                   lambda rel: lam * rel - (1.0 - lam) * redundancy, picked_one, first)
 
 
 def coverage_pick(scores: np.ndarray, sim: np.ndarray, k: int, lam: float = COVERAGE_LAMBDA,
