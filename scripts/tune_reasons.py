@@ -8,8 +8,9 @@ mix, how much reason markers count, MMR's novelty, the cut-off and when a line c
 next sentence) are chosen here from data, by grid search through the real answer path.
 
 Data: every question of the training news articles (`tests/fixtures/news/`) that the engine
-reads as a why or reasons question, the reasons fixture (`tests/fixtures/reasons/`) and the
-answerable why questions of the shared SQuAD articles. Each names
+reads as a why or reasons question, the reasons fixture (`tests/fixtures/reasons/`), our
+reasons questions on the shared SQuAD articles (`tests/fixtures/squad-reasons.questions.json`:
+long texts, reasons spread over paragraphs) and SQuAD's own answerable why questions. Each names
 one group of strings per distinct reason; the objective is the mean share of groups an answer
 gives (within the 1,000-character limit of the shared scoring rule), ties broken by the number
 of questions with every group.
@@ -90,9 +91,16 @@ def training(news: Path, fixtures: Path) -> list[Asked]:
     return asked
 
 
-def squad_why(squad: Path) -> list[Asked]:
-    """SQuAD's answerable why questions (one group: the gold answers)."""
+def squad_reasons(squad: Path, fixtures: Path) -> list[Asked]:
+    """Our reasons questions on the SQuAD articles (`squad-reasons.questions.json`: long
+    texts whose reasons are spread over paragraphs) and SQuAD's own answerable why
+    questions (one group: the gold answers)."""
     asked = []
+    ours = fixtures / "squad-reasons.questions.json"
+    if ours.is_file():
+        for q in json.loads(ours.read_text(encoding="utf-8")):
+            asked.append(Asked(f"squad/{q['article']}", squad / q["article"], q["question"],
+                               tuple(tuple(g) for g in q["must_include_any"])))
     for qfile in sorted(squad.glob("*.questions.json")):
         slug = qfile.name.removesuffix(".questions.json")
         for q in json.loads(qfile.read_text(encoding="utf-8")):
@@ -162,7 +170,7 @@ def main() -> None:
 
     asked = training(args.news, args.fixtures)
     if args.squad.is_dir():
-        asked += squad_why(args.squad)
+        asked += squad_reasons(args.squad, args.fixtures)
     arts = sorted({a.article for a in asked})
     grid = candidates()
     print(f"{len(asked)} reasons questions in {len(arts)} articles; {len(grid)} weight sets")
