@@ -47,12 +47,13 @@ MIXES = [(q / 3, t / 3, (3 - q - t) / 3) for q in range(4) for t in range(4 - q)
 """Relevance weights (question, topic, context) on a simplex of step 1/3."""
 GRID = {
     "ranker": (0.0, 1.0),
-    "marker_weight": (0.0, 1.0, 3.0),
+    "marker_weight": (1.0, 3.0),
     "mmr_lambda": (0.6,),
     "min_share": (0.3,),
     "carry_share": (0.7, 10.0),  # 10: never carry
-    "lead": (0, 1, 2),
+    "lead": (0,),
     "why_lists": (False, True),
+    "carry_quote": (True, False),
 }
 
 
@@ -210,7 +211,7 @@ def main() -> None:
             print(report(f"never tuned on, {label}, final", evaluate(subset, [params])[0]))
     if not args.report_only:
         args.out.write_text(json.dumps(params.to_json(), indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.out.relative_to(ROOT)}")
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,22 @@ def test_pick_reasons_prefers_distinct_reasons() -> None:
     assert pick_reasons(np.array([1.0, 0.1]), vectors[[0, 2]], [1, 2], first=[1]) == [1, 0]
 
 
+def test_a_reason_carries_the_quotation_that_backs_it(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Bridge plan\n\nThe city wants a new bridge over the Elm river by 2030. Building the "
+        "bridge, however, could be hard for the city. \u201cOur budget is already stretched,\u201d "
+        "mayor Ann Olsen said. The river is 300 metres wide at the site.\n", encoding="utf-8")
+    ix = build_index(tmp_path)
+    question = "why might the bridge plan fail"
+    with trying(ReasonParams(carry_quote=True, carry_share=10.0)):
+        carried = ix.compute("ask", question)
+    with trying(ReasonParams(carry_quote=False, carry_share=10.0)):
+        alone = ix.compute("ask", question)
+    line = next(ln for ln in carried.text.splitlines() if "could be hard" in ln)
+    assert "budget is already stretched" in line, carried.text
+    assert not any("could be hard" in ln and "budget" in ln for ln in alone.text.splitlines())
+
+
 def test_reason_params_round_trip_and_refuse_unknown_names(tmp_path: Path) -> None:
     tuned = ReasonParams(question=0.5, topic=0.0, context=0.5, lead=1, why_lists=True,
                          version="reasons-test")

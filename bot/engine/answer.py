@@ -372,6 +372,7 @@ class Answerer:
         rel = relevance(feats[:, col["dense_cos"]], topic[idx],
                         np.maximum(feats[:, col["para_cos"]], feats[:, col["heading_cos"]]),
                         params, decision.probabilities)
+        attributions = self.ix.extraction.attributions
         score = reason_scores(rel, np.array([reason_markers(self.ix.texts[i]) for i in idx]),
                               params)
         position = {int(i): k for k, i in enumerate(idx)}
@@ -383,8 +384,12 @@ class Answerer:
         shown = [int(idx[p]) for p in picks]
         for i in shown:
             j = i + 1
-            if j < int(self.ix.para_end[i]) and j not in shown and \
-                    by_sentence.get(j, 0.0) >= params.carry_share * by_sentence[i]:
+            if j >= int(self.ix.para_end[i]) or j in shown:
+                continue
+            quote = attributions.get(j)
+            if by_sentence.get(j, 0.0) >= params.carry_share * by_sentence[i] or (
+                    params.carry_quote and quote is not None and quote.direct
+                    and attributions.get(i) is None):
                 carried[i] = j
         return shown or decision.shown
 
