@@ -260,7 +260,7 @@ def _sentence_vectors(documents: list[Document], sentences: list[Sentence],
     groups: list[list[str]] = [[] for _ in documents]
     for s in sentences:
         groups[s.doc].append(s.text)
-    return embed_grouped(groups, embedder.dims, embedder.embed, cache)
+    return embed_grouped(groups, embedder.dims, embedder.embed_groups, cache)
 
 
 def build_corpus(seeds_dir: Path | str, cache_dir: Path | None = None) -> Corpus:

@@ -22,6 +22,9 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+CHUNK = 512
+"""Articles embedded per round: their vectors are saved before the next round starts."""
+
 
 @dataclass
 class EmbedReport:
@@ -84,10 +87,11 @@ class VectorCache:
 
 
 def embed_grouped(groups: Sequence[Sequence[str]], dims: int,
-                  embed: Callable[[list[str]], np.ndarray],
-                  cache: VectorCache) -> tuple[np.ndarray, EmbedReport]:
+                  embed: Callable[[list[list[str]]], list[np.ndarray]],
+                  cache: VectorCache, chunk: int = CHUNK) -> tuple[np.ndarray, EmbedReport]:
     """Vectors for every text of every group (an article's sentences), in order: cached
-    groups read back, the others embedded (one call per group) and saved."""
+    groups read back, the others embedded and saved. `embed` takes several groups and returns
+    each one's vectors as if it had been embedded alone (`Embedder.embed_groups`)."""
     report = EmbedReport()
     parts: list[np.ndarray | None] = []
     missing: list[int] = []
@@ -99,16 +103,18 @@ def embed_grouped(groups: Sequence[Sequence[str]], dims: int,
             missing.append(k)
         elif group:
             report.cached += 1
-    for k in missing:
-        # One article per call: int8 activations are quantised per batch, so a vector
-        # depends on what it is batched with; batched with its own article only, an
+    for at in range(0, len(missing), chunk):
+        # Each article is batched with its own sentences only: int8 activations are
+        # quantised per batch, so a vector depends on what it is batched with; this way an
         # article's vectors depend on its text alone, cached or not. Rounded as the cache
         # stores them, so an index is the same built cold or warm.
-        vectors = embed(list(groups[k])).astype(np.float16).astype(np.float32)
-        parts[k] = vectors
-        cache.save(keys[k], vectors)
-        report.embedded += 1
-        report.sentences_embedded += len(groups[k])
+        todo = missing[at:at + chunk]
+        for k, vectors in zip(todo, embed([list(groups[k]) for k in todo]), strict=True):
+            vectors = vectors.astype(np.float16).astype(np.float32)
+            parts[k] = vectors
+            cache.save(keys[k], vectors)
+            report.embedded += 1
+            report.sentences_embedded += len(groups[k])
     total = sum(len(g) for g in groups)
     out = np.zeros((total, dims), dtype=np.float32)
     at = 0
