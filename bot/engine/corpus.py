@@ -21,6 +21,7 @@ import bm25s
 import numpy as np
 
 from bot.engine.curation import Curation, load_curation
+from bot.engine.dense_search import LazyCosines, ReducedVectors, reduce_vectors
 from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
 from bot.engine.embedder import load_embedder
 from bot.engine.extract import Entity, Extraction, extract
@@ -64,6 +65,9 @@ class Corpus:
     """How many articles' vectors were embedded for this build and how many were cached."""
     build_seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
+    reduced: ReducedVectors | None = None
+    """Above `dense_search.EXACT_LIMIT` sentences: the vectors' principal subspace, for the
+    two-pass dense search; None below it (every cosine exact)."""
 
     # -- pickling (the index cache) ------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -143,17 +147,22 @@ class Corpus:
             return np.zeros(len(self.sentences), dtype=np.float32)
         return np.asarray(self.ranker.get_scores(known), dtype=np.float32)
 
-    def cosines(self, question: str) -> np.ndarray:
-        """Per sentence: the cosine (float32) between its MiniLM vector and the question's.
-        The last few questions' cosines are kept: one question may be scored more than once
-        (a reasons question and its topic, a who-said question with and without its
-        filter), and at 200,000 sentences each product costs milliseconds. Read-only."""
+    def cosines(self, question: str) -> np.ndarray | LazyCosines:
+        """Per sentence: the cosine (float32) between its MiniLM vector and the question's:
+        all at once with one product, or, above `dense_search.EXACT_LIMIT` sentences, each
+        computed when read (`LazyCosines`). The last few questions' cosines are kept: one
+        question may be scored more than once (a reasons question and its topic, a who-said
+        question with and without its filter). Read-only."""
         memo, lock = self._question_cosines
         with lock:
             found = memo.get(question)
         if found is None:
-            found = self.dense @ load_embedder().embed_one(question)
-            found.flags.writeable = False
+            query = load_embedder().embed_one(question)
+            if self.reduced is not None:
+                found = LazyCosines(self.dense, self.reduced, query)
+            else:
+                found = self.dense @ query
+                found.flags.writeable = False
             with lock:
                 memo[question] = found
                 while len(memo) > 4:
@@ -161,7 +170,7 @@ class Corpus:
         return found
 
     @cached_property
-    def _question_cosines(self) -> tuple[dict[str, np.ndarray], threading.Lock]:
+    def _question_cosines(self) -> tuple[dict[str, np.ndarray | LazyCosines], threading.Lock]:
         return {}, threading.Lock()
 
     def digest(self) -> dict[str, str]:
@@ -315,7 +324,7 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
                     section_heading=section_heading, texts=texts,
                     word_vectors=word_vectors, dense=dense,
                     sentence_word_ids=sentence_word_ids(word_vectors, texts),
-                    embed_report=report, **layout)
+                    embed_report=report, reduced=reduce_vectors(dense), **layout)
     corpus.build_seconds = time.perf_counter() - started
     return corpus
 
