@@ -7,7 +7,6 @@ modules form no import cycle (`tests/test_engine_imports.py` checks it).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import time
@@ -20,11 +19,12 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from bot.engine.article_cache import ArticleCache, ArticleFacts, compute_facts
 from bot.engine.curation import Curation, load_curation
 from bot.engine.dense_search import LazyCosines, ReducedVectors, reduce_vectors
-from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
+from bot.engine.documents import Document, Sentence, read_seed_text, seed_files
 from bot.engine.embedder import load_embedder
-from bot.engine.extract import Entity, Extraction, extract
+from bot.engine.extract import Entity, Extraction, LocalFacts, corpus_noninitial, extract, settle
 from bot.engine.text import content_tokens, fold
 from bot.engine.vector_cache import EmbedReport, VectorCache, embed_grouped
 from bot.engine.vectors import WordVectors, load_word_vectors, sentence_word_ids
@@ -272,31 +272,83 @@ def _sentence_vectors(documents: list[Document], sentences: list[Sentence],
     return embed_grouped(groups, embedder.dims, embedder.embed_groups, cache)
 
 
+@dataclass
+class Prepared:
+    """What the articles give on their own (`article_cache.py`), numbered in the corpus."""
+
+    tokens: list[list[str]]
+    word_ids: list[list[int]]
+    facts: list[LocalFacts]
+    firsts: list[int]
+    """Per article: the number of its first sentence."""
+
+
+def _read_articles(files: list[Path], cache: ArticleCache,
+                   word_vectors: WordVectors) -> list[ArticleFacts]:
+    """Every article's facts, from the cache or computed (and then saved), settled against
+    the whole corpus (see `extract.settle`)."""
+    facts: list[ArticleFacts] = []
+    keys: list[str] = []
+    dirty: list[int] = []
+    for path in files:
+        text = read_seed_text(path)
+        key = cache.key(path.name, text)
+        found = cache.load(key)
+        if found is None:
+            found = compute_facts(path, text, word_vectors)
+            dirty.append(len(facts))
+        facts.append(found)
+        keys.append(key)
+    noninitial = corpus_noninitial(f.local for f in facts)
+    for k, f in enumerate(facts):
+        settled = settle(f.local, f.sentences, noninitial)
+        if settled is not f.local:
+            f.local = settled
+            dirty.append(k)
+    for k in sorted(set(dirty)):
+        cache.save(keys[k], facts[k])
+    return facts
+
+
 def build_corpus(seeds_dir: Path | str, cache_dir: Path | None = None) -> Corpus:
     """Read every seed, extract, and index. Raises SeedError naming the file on bad input.
-    With `cache_dir`, sentence vectors of unchanged articles are read from there."""
+    With `cache_dir`, what each unchanged article gives on its own (parse, tokens, names,
+    sentence vectors) is read from there."""
     started = time.perf_counter()
     seeds_dir = Path(seeds_dir)
     files = seed_files(seeds_dir)
     curation = load_curation(seeds_dir)
+    cache = ArticleCache(cache_dir / "articles" if cache_dir else None)
+    facts = _read_articles(files, cache, load_word_vectors())
     documents: list[Document] = []
     sentences: list[Sentence] = []
-    for path in files:
-        text = read_seed_text(path)
-        doc, sents = parse_document(path, len(documents), len(sentences), text)
-        doc.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        documents.append(doc)
-        sentences.extend(sents)
-    return index_documents(documents, sentences, curation, started, cache_dir)
+    prepared = Prepared([], [], [], [])
+    for path, f in zip(files, facts, strict=True):
+        prepared.firsts.append(len(sentences))
+        f.place(path, len(documents), len(sentences))
+        documents.append(f.document)
+        sentences.extend(f.sentences)
+        prepared.tokens.extend(f.tokens)
+        prepared.word_ids.extend(f.word_ids)
+        prepared.facts.append(f.local)
+    return index_documents(documents, sentences, curation, started, cache_dir, prepared)
 
 
 def index_documents(documents: list[Document], sentences: list[Sentence], curation: Curation,
-                    started: float | None = None, cache_dir: Path | None = None) -> Corpus:
+                    started: float | None = None, cache_dir: Path | None = None,
+                    prepared: Prepared | None = None) -> Corpus:
     started = started if started is not None else time.perf_counter()
-    extraction = extract(documents, sentences)
+    word_vectors = load_word_vectors()
+    texts = [s.text for s in sentences]
+    if prepared is None:
+        extraction = extract(documents, sentences)
+        tokens = [content_tokens(t) for t in texts]
+        word_ids = sentence_word_ids(word_vectors, texts)
+    else:
+        extraction = extract(documents, sentences, (prepared.facts, prepared.firsts))
+        tokens, word_ids = prepared.tokens, prepared.word_ids
     answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
     _apply_curation(curation, extraction, sentences, answerable)
-    tokens = [content_tokens(s.text) for s in sentences]
     df: Counter[str] = Counter()
     for toks in tokens:
         df.update(set(toks))
@@ -315,15 +367,13 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
             elif para.kind == "body":
                 section_heading[para.sentences] = heading
     layout = _layout(documents, len(sentences))
-    texts = [s.text for s in sentences]
-    word_vectors = load_word_vectors()
     dense, report = _sentence_vectors(documents, sentences, cache_dir)
     corpus = Corpus(documents=documents, sentences=sentences, extraction=extraction,
                     curation=curation, tokens=tokens, ranker=ranker, df=df,
                     answerable=answerable, synonyms=synonyms,
                     section_heading=section_heading, texts=texts,
                     word_vectors=word_vectors, dense=dense,
-                    sentence_word_ids=sentence_word_ids(word_vectors, texts),
+                    sentence_word_ids=word_ids,
                     embed_report=report, reduced=reduce_vectors(dense), **layout)
     corpus.build_seconds = time.perf_counter() - started
     return corpus

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterable
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
@@ -146,7 +146,8 @@ def translit_key(token: str) -> str:
     return t
 
 
-def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
+def find_spans(sentence: Sentence, noninitial_caps: Container[str],
+               offset: int = 0) -> list[Span]:
     """Runs of capitalised words in one sentence (titles split off, possessives noted)."""
     text = sentence.text
     tokens = [m for m in _TOKEN.finditer(text)]
@@ -208,7 +209,8 @@ def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
             run = run[title_end + 1:]
         if not words_ or not run:
             continue
-        spans.append(Span(sentence=sentence.idx, start=run[0].start(), end=run[-1].end(),
+        spans.append(Span(sentence=sentence.idx - offset, start=run[0].start(),
+                          end=run[-1].end(),
                           text=" ".join(words_), tokens=words_, possessive=possessive,
                           title=title))
     return spans
@@ -428,6 +430,100 @@ def _strip_outlets(role: str, outlets: set[str]) -> str:
     return " ".join(words_)
 
 
+@dataclass
+class LocalFacts:
+    """What extraction finds in one article on its own (kept per article by
+    `article_cache.py`, so a reload finds it again instead of computing it).
+
+    Sentence numbers are counted from the article's first sentence. The spans depend on
+    the whole corpus in one way only: a capitalised word opening a sentence starts a name
+    when the word is capitalised mid-sentence somewhere in the articles; `asked` records
+    every such word looked up and the answer given, so `settle` can tell whether the spans
+    still hold for a corpus.
+    """
+
+    noninitial: tuple[str, ...]
+    """Words capitalised mid-sentence in the article's body, first seen first."""
+    outlets: tuple[str, ...]
+    """Outlets the article names ("told Reuters"), first seen first."""
+    spans: dict[int, list[Span]]
+    """Per body or caption sentence: its runs of capitalised words."""
+    asked: dict[str, bool]
+    """Sentence-opening words looked up among the corpus's mid-sentence capitals."""
+
+
+class _Asked:
+    """A set of words that remembers what was looked up in it."""
+
+    def __init__(self, words: Container[str]) -> None:
+        self.words = words
+        self.asked: dict[str, bool] = {}
+
+    def __contains__(self, word: object) -> bool:
+        found = word in self.words
+        self.asked[str(word)] = found
+        return found
+
+
+def _noninitial(sentences: Iterable[Sentence]) -> dict[str, None]:
+    found: dict[str, None] = {}
+    for s in sentences:
+        if s.kind != "body":
+            continue
+        for m in _TOKEN.finditer(s.text):
+            w = m.group()
+            if w[:1].isupper() and s.text[: m.start()].strip(" “\"‘'(—–-"):
+                found[w.removesuffix("’s").removesuffix("'s")] = None
+    return found
+
+
+def _outlets(sentences: Iterable[Sentence]) -> dict[str, None]:
+    found: dict[str, None] = {}
+    for s in sentences:
+        if s.kind != "body":
+            continue
+        m = _OUTLET_END.search(s.text)
+        if m:
+            o = m.group("o")
+            if (o.isupper() and len(o) >= 2) or (
+                    o.islower() and fold(o) not in STOPWORDS_CAPS and len(o) > 3
+                    and fold(o) not in _NOT_OUTLETS and not o.endswith(("ly", "ed"))):
+                found[o] = None
+        for m in _TOLD.finditer(s.text):
+            o = m.group("o")
+            if _kind_of(o, o.split()) != "place" and not any(
+                    is_given_name(t) for t in o.split()[:1]):
+                found[o] = None
+    return found
+
+
+def local_facts(sentences: list[Sentence], noninitial: Container[str] | None = None,
+                offset: int = 0) -> LocalFacts:
+    """The facts of one article's sentences (numbered from `offset`), its spans found with
+    the corpus's mid-sentence capitals `noninitial` (by default the article's own)."""
+    own = _noninitial(sentences)
+    asked = _Asked(own if noninitial is None else noninitial)
+    spans = {s.idx - offset: find_spans(s, asked, offset) for s in sentences
+             if s.kind in ("body", "caption")}
+    return LocalFacts(tuple(own), tuple(_outlets(sentences)), spans, asked.asked)
+
+
+def settle(facts: LocalFacts, sentences: list[Sentence], noninitial: Container[str],
+           offset: int = 0) -> LocalFacts:
+    """`facts` if its spans hold for a corpus whose mid-sentence capitals are `noninitial`,
+    else the article's facts found again with them."""
+    if all((w in noninitial) == found for w, found in facts.asked.items()):
+        return facts
+    return local_facts(sentences, noninitial, offset)
+
+
+def corpus_noninitial(facts: Iterable[LocalFacts]) -> set[str]:
+    out: set[str] = set()
+    for f in facts:
+        out.update(f.noninitial)
+    return out
+
+
 class _Builder:
     def __init__(self, documents: list[Document], sentences: list[Sentence]) -> None:
         self.documents = documents
@@ -441,35 +537,16 @@ class _Builder:
         self.shared: dict[str, set[str]] = defaultdict(set)  # "weber" → Anna and Paul Weber
 
     # -- discovery ---------------------------------------------------------------------
-    def collect_spans(self) -> None:
-        noninitial: set[str] = set()
-        for s in self.sentences:
-            if s.kind != "body":
-                continue
-            for m in _TOKEN.finditer(s.text):
-                w = m.group()
-                if w[:1].isupper() and s.text[: m.start()].strip(" “\"‘'(—–-"):
-                    noninitial.add(w.removesuffix("’s").removesuffix("'s"))
-        for s in self.sentences:
-            if s.kind in ("body", "caption"):
-                self.spans[s.idx] = find_spans(s, noninitial)
-
-    def find_outlets(self) -> None:
-        for s in self.sentences:
-            if s.kind != "body":
-                continue
-            m = _OUTLET_END.search(s.text)
-            if m:
-                o = m.group("o")
-                if (o.isupper() and len(o) >= 2) or (
-                        o.islower() and fold(o) not in STOPWORDS_CAPS and len(o) > 3
-                        and fold(o) not in _NOT_OUTLETS and not o.endswith(("ly", "ed"))):
-                    self.outlets.add(o)
-            for m in _TOLD.finditer(s.text):
-                o = m.group("o")
-                if _kind_of(o, o.split()) != "place" and not any(
-                        is_given_name(t) for t in o.split()[:1]):
-                    self.outlets.add(o)
+    def use_facts(self, facts: list[LocalFacts], firsts: list[int]) -> None:
+        """Each article's spans (copies, numbered in the corpus: classify edits them) and
+        outlets, in reading order. The facts must be settled (`settle`)."""
+        for f, first in zip(facts, firsts, strict=True):
+            for rel, spans in f.spans.items():
+                idx = first + rel
+                self.spans[idx] = [replace(sp, sentence=idx, tokens=list(sp.tokens))
+                                   for sp in spans]
+            for o in f.outlets:
+                self.outlets.add(o)
 
     def classify(self) -> None:
         evidence: Counter[str] = Counter()
@@ -803,10 +880,26 @@ class _Builder:
         return None
 
 
-def extract(documents: list[Document], sentences: list[Sentence]) -> Extraction:
+def article_facts(documents: list[Document],
+                  sentences: list[Sentence]) -> tuple[list[LocalFacts], list[int]]:
+    """Every article's settled facts and the number of its first sentence."""
+    firsts, groups = [], []
+    for doc in documents:
+        ids = [i for p in doc.paragraphs for i in p.sentences]
+        firsts.append(min(ids, default=0))
+        groups.append([sentences[i] for i in sorted(ids)])
+    facts = [local_facts(g, offset=first) for g, first in zip(groups, firsts, strict=True)]
+    noninitial = corpus_noninitial(facts)
+    return [settle(f, g, noninitial, first)
+            for f, g, first in zip(facts, groups, firsts, strict=True)], firsts
+
+
+def extract(documents: list[Document], sentences: list[Sentence],
+            facts: tuple[list[LocalFacts], list[int]] | None = None) -> Extraction:
+    """Entities, roles, quotes and outlets of the corpus. `facts`: each article's settled
+    local facts and first sentence (from the article cache), found here when None."""
     b = _Builder(documents, sentences)
-    b.collect_spans()
-    b.find_outlets()
+    b.use_facts(*(facts or article_facts(documents, sentences)))
     b.classify()
     for doc in documents:
         for author in doc.authors:
