@@ -272,6 +272,19 @@ def _sentence_vectors(documents: list[Document], sentences: list[Sentence],
     return embed_grouped(groups, embedder.dims, embedder.embed_groups, cache)
 
 
+class _Clock:
+    """Seconds spent in each stage of a build (for `stats["stages"]`, the bench's breakdown)."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
 @dataclass
 class Prepared:
     """What the articles give on their own (`article_cache.py`), numbered in the corpus."""
@@ -283,13 +296,14 @@ class Prepared:
     """Per article: the number of its first sentence."""
 
 
-def _read_articles(files: list[Path], cache: ArticleCache,
-                   word_vectors: WordVectors) -> list[ArticleFacts]:
+def _read_articles(files: list[Path], cache: ArticleCache, word_vectors: WordVectors,
+                   counts: dict[str, int]) -> list[ArticleFacts]:
     """Every article's facts, from the cache or computed (and then saved), settled against
     the whole corpus (see `extract.settle`)."""
     facts: list[ArticleFacts] = []
     keys: list[str] = []
     dirty: list[int] = []
+    computed = 0
     for path in files:
         text = read_seed_text(path)
         key = cache.key(path.name, text)
@@ -297,6 +311,7 @@ def _read_articles(files: list[Path], cache: ArticleCache,
         if found is None:
             found = compute_facts(path, text, word_vectors)
             dirty.append(len(facts))
+            computed += 1
         facts.append(found)
         keys.append(key)
     noninitial = corpus_noninitial(f.local for f in facts)
@@ -307,6 +322,9 @@ def _read_articles(files: list[Path], cache: ArticleCache,
             dirty.append(k)
     for k in sorted(set(dirty)):
         cache.save(keys[k], facts[k])
+    counts["read"] = computed
+    counts["cached"] = len(files) - computed
+    counts["rescanned"] = len(set(dirty)) - computed
     return facts
 
 
@@ -319,7 +337,8 @@ def build_corpus(seeds_dir: Path | str, cache_dir: Path | None = None) -> Corpus
     files = seed_files(seeds_dir)
     curation = load_curation(seeds_dir)
     cache = ArticleCache(cache_dir / "articles" if cache_dir else None)
-    facts = _read_articles(files, cache, load_word_vectors())
+    clock, counts = _Clock(), {}
+    facts = _read_articles(files, cache, load_word_vectors(), counts)
     documents: list[Document] = []
     sentences: list[Sentence] = []
     prepared = Prepared([], [], [], [])
@@ -331,13 +350,17 @@ def build_corpus(seeds_dir: Path | str, cache_dir: Path | None = None) -> Corpus
         prepared.tokens.extend(f.tokens)
         prepared.word_ids.extend(f.word_ids)
         prepared.facts.append(f.local)
-    return index_documents(documents, sentences, curation, started, cache_dir, prepared)
+    clock.lap("articles")
+    corpus = index_documents(documents, sentences, curation, started, cache_dir, prepared, clock)
+    corpus.stats["articles"] = counts
+    return corpus
 
 
 def index_documents(documents: list[Document], sentences: list[Sentence], curation: Curation,
                     started: float | None = None, cache_dir: Path | None = None,
-                    prepared: Prepared | None = None) -> Corpus:
+                    prepared: Prepared | None = None, clock: _Clock | None = None) -> Corpus:
     started = started if started is not None else time.perf_counter()
+    clock = clock or _Clock()
     word_vectors = load_word_vectors()
     texts = [s.text for s in sentences]
     if prepared is None:
@@ -347,6 +370,7 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
     else:
         extraction = extract(documents, sentences, (prepared.facts, prepared.firsts))
         tokens, word_ids = prepared.tokens, prepared.word_ids
+    clock.lap("extract")
     answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
     _apply_curation(curation, extraction, sentences, answerable)
     df: Counter[str] = Counter()
@@ -354,6 +378,7 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
         df.update(set(toks))
     ranker = bm25s.BM25()
     ranker.index([t or [_EMPTY] for t in tokens], show_progress=False)
+    clock.lap("bm25")
     synonyms = {fold(k): {fold(v) for v in vs} for k, vs in curation.synonyms.items()}
     for k, vs in list(synonyms.items()):
         for v in vs:
@@ -367,15 +392,20 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
             elif para.kind == "body":
                 section_heading[para.sentences] = heading
     layout = _layout(documents, len(sentences))
+    clock.lap("layout")
     dense, report = _sentence_vectors(documents, sentences, cache_dir)
+    clock.lap("vectors")
+    reduced = reduce_vectors(dense)
+    clock.lap("reduce")
     corpus = Corpus(documents=documents, sentences=sentences, extraction=extraction,
                     curation=curation, tokens=tokens, ranker=ranker, df=df,
                     answerable=answerable, synonyms=synonyms,
                     section_heading=section_heading, texts=texts,
                     word_vectors=word_vectors, dense=dense,
                     sentence_word_ids=word_ids,
-                    embed_report=report, reduced=reduce_vectors(dense), **layout)
+                    embed_report=report, reduced=reduced, **layout)
     corpus.build_seconds = time.perf_counter() - started
+    corpus.stats["stages"] = clock.stages
     return corpus
 
 
