@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -29,7 +30,10 @@ from bot.engine.lexicon import (
     STOPWORDS_CAPS,
     TITLES,
 )
-from bot.engine.text import fold
+from bot.engine.text import fold as _fold_text
+
+fold = lru_cache(maxsize=1 << 16)(_fold_text)
+"""`text.fold` remembered: extraction folds the same few thousand words millions of times."""
 
 _TOKEN = re.compile(r"[^\W\d_][\w’'\-.]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CONNECTORS = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "del", "bin", "ibn",
@@ -273,12 +277,13 @@ def _kind_of(name: str, tokens: list[str]) -> str | None:
     return None
 
 
-def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = None) -> str | None:
-    """`Name, a historian at X, …` → 'a historian at X'.
+Apposition = tuple[str, tuple[str, ...], int]
+"""An apposition after a name: its text, its words, and the position of its role word."""
+_UNSCANNED: Apposition = ("", (), -1)
 
-    Not when the apposition's role word is the title of another name (`Jane Roe, speaking next
-    to Governor John Doe, said`): that title is John Doe's. `is_name` tells known names.
-    """
+
+def _apposition(text: str, end: int) -> Apposition | None:
+    """The part of `_role_after` that reads the text alone (kept per article)."""
     m = _APPOSITION.match(text, end)
     if not m:
         return None
@@ -292,7 +297,22 @@ def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = Non
     first = next((k for k in head[:4] if is_role_word(words_[k].strip(".,"))), None)
     if first is None:
         return None
-    if _titles_other_name(words_, first, is_name):
+    return role, tuple(words_), first
+
+
+def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = None,
+                found: Apposition | None = _UNSCANNED) -> str | None:
+    """`Name, a historian at X, …` → 'a historian at X'.
+
+    Not when the apposition's role word is the title of another name (`Jane Roe, speaking next
+    to Governor John Doe, said`): that title is John Doe's. `is_name` tells known names.
+    `found`: `_apposition(text, end)` when already known.
+    """
+    app = _apposition(text, end) if found is _UNSCANNED else found
+    if app is None:
+        return None
+    role, words_, first = app
+    if _titles_other_name(list(words_), first, is_name):
         return None
     return role
 
@@ -430,6 +450,35 @@ def _strip_outlets(role: str, outlets: set[str]) -> str:
     return " ".join(words_)
 
 
+@dataclass(slots=True)
+class SentenceScan:
+    """What one body sentence's text says by itself, as linking reads it (kept per article)."""
+
+    direct: bool
+    """It quotes (a pair of quotation marks, or it opens with one)."""
+    outlet_end: str | None
+    """The outlet a closing `… said Name Outlet.` may name (an outlet if the corpus has it)."""
+    according: tuple[str, int, int] | None
+    """`according to WHO`: who, where who starts, where the phrase ends."""
+    pronoun: str | None
+    """The pronoun of `…, he said` or `said she`, lower case."""
+    descriptions: tuple[str, ...]
+    """Role descriptions (`the defense minister`), in order."""
+
+
+def scan_sentence(text: str) -> SentenceScan:
+    m = _OUTLET_END.search(text)
+    acc = _ACCORDING.search(text)
+    pm = _PRONOUN_AFTER.search(text) or _VERB_PRONOUN.search(text)
+    descriptions = (role_description(d.group("words")) for d in _DESCRIPTION.finditer(text))
+    return SentenceScan(
+        direct=bool(_QUOTE_PAIR.search(text)) or text.lstrip().startswith("“"),
+        outlet_end=m.group("o").rstrip(".") if m else None,
+        according=(acc.group("who").strip(), acc.start("who"), acc.end()) if acc else None,
+        pronoun=pm.group("p").lower() if pm else None,
+        descriptions=tuple(d for d in descriptions if d is not None))
+
+
 @dataclass
 class LocalFacts:
     """What extraction finds in one article on its own (kept per article by
@@ -450,6 +499,10 @@ class LocalFacts:
     """Per body or caption sentence: its runs of capitalised words."""
     asked: dict[str, bool]
     """Sentence-opening words looked up among the corpus's mid-sentence capitals."""
+    scans: dict[int, SentenceScan] = field(default_factory=dict)
+    """Per body sentence: what linking reads in its text alone."""
+    appositions: dict[tuple[int, int], Apposition | None] = field(default_factory=dict)
+    """Per (sentence, end of a span): `_apposition` there."""
 
 
 class _Asked:
@@ -505,7 +558,12 @@ def local_facts(sentences: list[Sentence], noninitial: Container[str] | None = N
     asked = _Asked(own if noninitial is None else noninitial)
     spans = {s.idx - offset: find_spans(s, asked, offset) for s in sentences
              if s.kind in ("body", "caption")}
-    return LocalFacts(tuple(own), tuple(_outlets(sentences)), spans, asked.asked)
+    texts = {s.idx - offset: s.text for s in sentences}
+    appositions = {(rel, sp.end): _apposition(texts[rel], sp.end)
+                   for rel, found in spans.items() for sp in found}
+    scans = {s.idx - offset: scan_sentence(s.text) for s in sentences if s.kind == "body"}
+    return LocalFacts(tuple(own), tuple(_outlets(sentences)), spans, asked.asked, scans,
+                      appositions)
 
 
 def settle(facts: LocalFacts, sentences: list[Sentence], noninitial: Container[str],
@@ -535,6 +593,8 @@ class _Builder:
         self.sentence_people: dict[int, list[str]] = defaultdict(list)
         self.outlets: set[str] = set()
         self.shared: dict[str, set[str]] = defaultdict(set)  # "weber" → Anna and Paul Weber
+        self.scans: dict[int, SentenceScan] = {}
+        self.appositions: dict[tuple[int, int], Apposition | None] = {}
 
     # -- discovery ---------------------------------------------------------------------
     def use_facts(self, facts: list[LocalFacts], firsts: list[int]) -> None:
@@ -543,10 +603,14 @@ class _Builder:
         for f, first in zip(facts, firsts, strict=True):
             for rel, spans in f.spans.items():
                 idx = first + rel
-                self.spans[idx] = [replace(sp, sentence=idx, tokens=list(sp.tokens))
-                                   for sp in spans]
+                self.spans[idx] = [Span(idx, sp.start, sp.end, sp.text, list(sp.tokens),
+                                        sp.possessive, sp.title) for sp in spans]
             for o in f.outlets:
                 self.outlets.add(o)
+            for rel, scan in f.scans.items():
+                self.scans[first + rel] = scan
+            for (rel, end), app in f.appositions.items():
+                self.appositions[first + rel, end] = app
 
     def classify(self) -> None:
         evidence: Counter[str] = Counter()
@@ -582,7 +646,7 @@ class _Builder:
                         score += 3
                     if near_speech:
                         score += 2
-                    if _role_after(text, sp.end):
+                    if self._role_after(self.sentences[idx], sp.end):
                         score += 3
                     evidence[key] = max(evidence[key], score)
                 else:
@@ -780,6 +844,15 @@ class _Builder:
             return key
         return next((k for k in reversed(recent) if k in owners), None)
 
+    def _scan(self, s: Sentence) -> SentenceScan:
+        found = self.scans.get(s.idx)
+        return found if found is not None else scan_sentence(s.text)
+
+    def _role_after(self, s: Sentence, end: int,
+                    is_name: Callable[[str], bool] | None = None) -> str | None:
+        """`_role_after` with the apposition read from the article's facts when there."""
+        return _role_after(s.text, end, is_name, self.appositions.get((s.idx, end), _UNSCANNED))
+
     def _is_person_name(self, name: str) -> bool:
         key = self.alias_index.get(fold(name))
         return key is not None and key.startswith("person:")
@@ -794,7 +867,7 @@ class _Builder:
                 place = m.group("place").removesuffix("’s").removesuffix("'s")
                 if not self._is_person_name(place):
                     role = f"{role} {' '.join(m.group('prep').split())} {place}"
-        role = _role_after(s.text, sp.end, self._is_person_name) or role or _role_before(
+        role = self._role_after(s, sp.end, self._is_person_name) or role or _role_before(
             s.text, sp.start)
         if role:
             role = _strip_outlets(role, self.outlets).strip(" ,")
@@ -803,10 +876,7 @@ class _Builder:
 
     def _descriptions(self, s: Sentence, candidates: list[str]) -> None:
         """`The Russian defense minister is believed …` → role of the person just named."""
-        for m in _DESCRIPTION.finditer(s.text):
-            desc = role_description(m.group("words"))
-            if desc is None:
-                continue
+        for desc in self._scan(s).descriptions:
             target = self.resolve_description(desc, candidates)
             if target is None:
                 continue
@@ -839,23 +909,20 @@ class _Builder:
                    last_speaker: tuple[str, int] | None,
                    para_speaker: str | None) -> Attribution | None:
         text = s.text
-        direct = bool(_QUOTE_PAIR.search(text)) or text.lstrip().startswith("“")
-        outlet = None
-        m = _OUTLET_END.search(text)
-        if m and m.group("o").rstrip(".") in self.outlets:
-            outlet = m.group("o").rstrip(".")
+        scan = self._scan(s)
+        direct = scan.direct
+        outlet = scan.outlet_end if scan.outlet_end in self.outlets else None
         for sp, key in named:
             before = text[max(0, sp.start - 14): sp.start].lower()
             if (_speech_before(before) and not sp.possessive) or _speech_after_apposition(
                     text, sp.end) or (_speech_after(_after(text, sp.end))
                                       and not _governed(text, sp.start)):
                 return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
-        acc = _ACCORDING.search(text)
-        if acc:
-            who = acc.group("who").strip()
+        if scan.according:
+            who, who_start, acc_end = scan.according
             key = self._person_key(fold(who), recent + people_here)
             for sp, inner in named:
-                if acc.start("who") <= sp.start < acc.end():
+                if who_start <= sp.start < acc_end:
                     key = inner
                     break
             if key is None and re.match(r"the\s", who, re.I) and any(
@@ -864,8 +931,7 @@ class _Builder:
             if key and key.startswith("person:"):
                 return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
             return Attribution(s.idx, who, None, direct, outlet)
-        pm = _PRONOUN_AFTER.search(text) or _VERB_PRONOUN.search(text)
-        if pm and pm.group("p").lower() in ("he", "she"):
+        if scan.pronoun in ("he", "she"):
             key = None
             if last_speaker and s.idx - last_speaker[1] <= 3:
                 key = last_speaker[0]
