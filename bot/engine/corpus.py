@@ -76,11 +76,14 @@ class Corpus:
         state = {f.name: getattr(self, f.name) for f in fields(Corpus)}
         state["word_vectors"] = None
         state["stats"] = {}
+        # float16 loses nothing: the vectors were rounded to it (`vector_cache.py`)
+        state["dense"] = self.dense.astype(np.float16)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.word_vectors = load_word_vectors()
+        self.dense = self.dense.astype(np.float32)
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property

@@ -23,6 +23,9 @@ DIMS = 96
 """Principal directions kept for the first pass."""
 RESCORE = 300
 """Sentences rescored exactly after the first pass."""
+SAMPLE = 32_768
+"""Sentences (evenly spaced) the principal directions are computed from: as good as all of
+them for 96 directions of 384, at a sixth of the build time at 200,000 sentences."""
 
 
 @dataclass
@@ -47,8 +50,9 @@ def reduce_vectors(dense: np.ndarray, dims: int = DIMS,
     """The principal subspace of `dense` (None at `limit` rows or fewer: search is exact)."""
     if len(dense) <= limit:
         return None
-    mean = dense.mean(axis=0, dtype=np.float64)
-    centred_cov = (dense.T @ dense).astype(np.float64) / len(dense) - np.outer(mean, mean)
+    sample = dense[::max(1, len(dense) // SAMPLE)].astype(np.float64)
+    mean = sample.mean(axis=0)
+    centred_cov = (sample.T @ sample) / len(sample) - np.outer(mean, mean)
     values, vectors = np.linalg.eigh(centred_cov)
     basis = np.ascontiguousarray(vectors[:, np.argsort(values)[::-1][:dims]], dtype=np.float32)
     mean32 = mean.astype(np.float32)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -72,6 +72,7 @@ _TOLD = re.compile(r"\btold\s+(?:the\s+)?(?P<o>[A-Z][\w-]*(?:\.[\w-]+)*(?:\s+[A-
 @dataclass
 class Span:
     sentence: int
+    """The sentence's number counted from its article's first (see `LocalFacts`)."""
     start: int
     end: int
     text: str
@@ -598,13 +599,12 @@ class _Builder:
 
     # -- discovery ---------------------------------------------------------------------
     def use_facts(self, facts: list[LocalFacts], firsts: list[int]) -> None:
-        """Each article's spans (copies, numbered in the corpus: classify edits them) and
-        outlets, in reading order. The facts must be settled (`settle`)."""
+        """Each article's spans (the lists copied: classify adds to them, and copies a span
+        before it edits one) and outlets, in reading order. The facts must be settled
+        (`settle`)."""
         for f, first in zip(facts, firsts, strict=True):
             for rel, spans in f.spans.items():
-                idx = first + rel
-                self.spans[idx] = [Span(idx, sp.start, sp.end, sp.text, list(sp.tokens),
-                                        sp.possessive, sp.title) for sp in spans]
+                self.spans[first + rel] = list(spans)
             for o in f.outlets:
                 self.outlets.add(o)
             for rel, scan in f.scans.items():
@@ -619,7 +619,10 @@ class _Builder:
         for idx, spans in self.spans.items():
             text = self.sentences[idx].text
             inner: list[Span] = []
-            for sp in spans:
+            for k, sp in enumerate(spans):
+                if sp.tokens and sp.tokens[-1] in self.outlets:
+                    # a copy: the article's facts keep the span as found
+                    sp = spans[k] = replace(sp, tokens=list(sp.tokens))
                 while sp.tokens and sp.tokens[-1] in self.outlets:
                     sp.tokens.pop()
                     sp.text = " ".join(sp.tokens)
