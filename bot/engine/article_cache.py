@@ -17,11 +17,13 @@ import logging
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
+from typing import Any
 
-from bot.engine.documents import Document, Sentence, parse_document
-from bot.engine.extract import LocalFacts, local_facts
+from bot.engine.documents import Document, Paragraph, Sentence, parse_document
+from bot.engine.extract import LocalFacts, SentenceScan, Span, local_facts
 from bot.engine.index_cache import engine_fingerprint
 from bot.engine.text import content_tokens
 from bot.engine.vectors import WordVectors
@@ -52,6 +54,42 @@ class ArticleFacts:
         for s in self.sentences:
             s.idx += first
             s.doc = doc_idx
+
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as plain tuples, rebuilt by one call (`_unpack`): unpickling 10,000
+        articles' objects one by one took three times as long."""
+        return _unpack, (_pack(self),)
+
+
+@cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _flat(obj: object, **replaced: object) -> tuple[object, ...]:
+    """The object's field values in order, some of them replaced."""
+    return tuple(replaced[n] if n in replaced else getattr(obj, n) for n in _names(type(obj)))
+
+
+def _pack(f: ArticleFacts) -> tuple[object, ...]:
+    doc = _flat(f.document, paragraphs=tuple(_flat(p) for p in f.document.paragraphs))
+    local = _flat(f.local, spans={k: [_flat(sp) for sp in v] for k, v in f.local.spans.items()},
+                  scans={k: _flat(sc) for k, sc in f.local.scans.items()})
+    return _flat(f, document=doc, sentences=tuple(_flat(s) for s in f.sentences),
+                 local=local)
+
+
+def _unpack(packed: tuple[Any, ...]) -> ArticleFacts:
+    values = dict(zip(_names(ArticleFacts), packed, strict=True))
+    doc = dict(zip(_names(Document), values["document"], strict=True))
+    doc["paragraphs"] = [Paragraph(*p) for p in doc["paragraphs"]]
+    local = dict(zip(_names(LocalFacts), values["local"], strict=True))
+    local["spans"] = {k: [Span(*sp) for sp in v] for k, v in local["spans"].items()}
+    local["scans"] = {k: SentenceScan(*sc) for k, sc in local["scans"].items()}
+    values.update(document=Document(**doc), sentences=[Sentence(*s) for s in values["sentences"]],
+                  local=LocalFacts(**local))
+    return ArticleFacts(**values)
 
 
 def compute_facts(path: Path, text: str, word_vectors: WordVectors) -> ArticleFacts:
