@@ -37,7 +37,7 @@ import numpy as np
 from corpus import FIRST, LAST, article, generate, vocabulary
 from threadpoolctl import threadpool_limits
 
-from bot.engine.blas import SERVING_THREADS
+from bot.engine.blas import BLAS_THREADS
 from bot.engine.dense_search import LazyCosines
 from bot.engine.embedder import load_embedder
 from bot.engine.index import build_index
@@ -129,15 +129,7 @@ RSS_PROBE = """
 import resource, sys
 from pathlib import Path
 import bot.app, slack_bolt, discord  # noqa: F401  (what serve loads)
-import numpy as np
-from threadpoolctl import threadpool_limits
-
-from bot.engine.blas import SERVING_THREADS
-from bot.engine.dense_search import LazyCosines
-from bot.engine.embedder import load_embedder
 from bot.engine.index import build_index
-from bot.engine.index_cache import wait_for_saves
-from bot.engine.retrieval import CANDIDATES
 ix = build_index(sys.argv[1], Path(sys.argv[2]))
 for q in sys.argv[3:]:
     ix.answer(q)
@@ -185,7 +177,7 @@ def big_figures(n: int, corpus_dir: Path, cache: Path) -> None:
     questions = corpus_questions(20)
     p50, p99 = measure(big, questions, rounds=3)
     print(f"{n} articles: answer p50 {p50:.2f} ms, p99 {p99:.2f} ms (target p99 <= 60 ms; "
-          f"BLAS at {SERVING_THREADS} thread(s) as served) {load()}")
+          f"BLAS at {BLAS_THREADS} thread(s) as served) {load()}")
     with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
         p50, p99 = measure(big, questions, rounds=3)
     print(f"  for comparison, BLAS on {os.cpu_count()} threads: p50 {p50:.2f} ms, p99 "

@@ -1,12 +1,14 @@
-"""BLAS threads while answering: one, so a question's small products never wait for a core.
+"""BLAS at one thread: on two cores, splitting a product waits for a core that is often busy.
 
-A question's matrix products are small (a few hundred rows, or one matrix-vector product in
-the reduced space at 200,000 sentences); splitting them across OpenBLAS threads costs a
-hand-off per call, and on two cores the other core is often busy (a reload, the chat
-library, another process), so the split waits for it. `bench/engine_bench.py` measures the
-answer latency both ways. The limit is set once per process (OpenBLAS's thread count is
-process-wide, so a per-question context would race between threads) and only when the
-engine first answers: a process that only builds indexes keeps every thread.
+The engine's own matrix work is small (a question's products: a few hundred rows, or one
+matrix-vector product in the reduced space at 200,000 sentences) or medium (the principal
+directions of a big index, `dense_search.py`). Measured on this 2-core machine with another
+process busy: an eigendecomposition of 384 x 384 took 1.9 s on two OpenBLAS threads and
+0.05 s on one, a 32,768 x 384 covariance 0.68 s and 0.08 s; `bench/engine_bench.py` measures
+answer latency both ways. OpenBLAS's thread count is process-wide, so a per-call context would
+race between threads (one restoring two threads while another wants one): the limit is set
+once, for the rest of the process, the first time the engine answers or reduces vectors.
+Embedding is onnxruntime's and is not affected.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from functools import cache
 
 log = logging.getLogger(__name__)
 
-SERVING_THREADS = 1
-"""BLAS threads once the process answers questions."""
+BLAS_THREADS = 1
+"""BLAS threads once the engine does matrix work."""
 
 
 @cache
-def limit_for_serving(threads: int = SERVING_THREADS) -> bool:
+def limit_blas_threads(threads: int = BLAS_THREADS) -> bool:
     """Limit BLAS to `threads` for the rest of the process (once); False when threadpoolctl
     cannot (the limit only costs speed, never answers)."""
     try:
@@ -34,4 +36,4 @@ def limit_for_serving(threads: int = SERVING_THREADS) -> bool:
     return True
 
 
-__all__ = ["SERVING_THREADS", "limit_for_serving"]
+__all__ = ["BLAS_THREADS", "limit_blas_threads"]

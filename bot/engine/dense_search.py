@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.engine.blas import limit_blas_threads
+
 EXACT_LIMIT = 50_000
 """Sentences up to which every cosine is computed exactly (all quality corpora are smaller)."""
 DIMS = 96
@@ -50,6 +52,7 @@ def reduce_vectors(dense: np.ndarray, dims: int = DIMS,
     """The principal subspace of `dense` (None at `limit` rows or fewer: search is exact)."""
     if len(dense) <= limit:
         return None
+    limit_blas_threads()
     sample = dense[::max(1, len(dense) // SAMPLE)].astype(np.float64)
     mean = sample.mean(axis=0)
     centred_cov = (sample.T @ sample) / len(sample) - np.outer(mean, mean)
