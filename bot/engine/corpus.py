@@ -25,6 +25,7 @@ from bot.engine.dense_search import LazyCosines, ReducedVectors, reduce_vectors
 from bot.engine.documents import Document, Sentence, read_seed_text, seed_files
 from bot.engine.embedder import load_embedder
 from bot.engine.extract import Entity, Extraction, LocalFacts, corpus_noninitial, extract, settle
+from bot.engine.lexical import FastBM25
 from bot.engine.text import content_tokens, fold
 from bot.engine.vector_cache import EmbedReport, VectorCache, embed_grouped
 from bot.engine.vectors import WordVectors, load_word_vectors, sentence_word_ids
@@ -379,7 +380,7 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
     df: Counter[str] = Counter()
     for toks in tokens:
         df.update(set(toks))
-    ranker = bm25s.BM25()
+    ranker = FastBM25()
     ranker.index([t or [_EMPTY] for t in tokens], show_progress=False)
     clock.lap("bm25")
     synonyms = {fold(k): {fold(v) for v in vs} for k, vs in curation.synonyms.items()}
