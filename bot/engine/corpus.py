@@ -25,6 +25,7 @@ from bot.engine.dense_search import LazyCosines, ReducedVectors, reduce_vectors
 from bot.engine.documents import Document, Sentence, read_seed_text, seed_files
 from bot.engine.embedder import load_embedder
 from bot.engine.extract import Entity, Extraction, LocalFacts, corpus_noninitial, extract, settle
+from bot.engine.gcpause import no_cyclic_gc
 from bot.engine.lexical import FastBM25
 from bot.engine.text import content_tokens, fold
 from bot.engine.vector_cache import EmbedReport, VectorCache, embed_grouped
@@ -336,8 +337,12 @@ def build_corpus(seeds_dir: Path | str, cache_dir: Path | None = None) -> Corpus
     """Read every seed, extract, and index. Raises SeedError naming the file on bad input.
     With `cache_dir`, what each unchanged article gives on its own (parse, tokens, names,
     sentence vectors) is read from there."""
+    with no_cyclic_gc():
+        return _build_corpus(Path(seeds_dir), cache_dir)
+
+
+def _build_corpus(seeds_dir: Path, cache_dir: Path | None) -> Corpus:
     started = time.perf_counter()
-    seeds_dir = Path(seeds_dir)
     files = seed_files(seeds_dir)
     curation = load_curation(seeds_dir)
     cache = ArticleCache(cache_dir / "articles" if cache_dir else None)

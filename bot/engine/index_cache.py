@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from bot.engine.curation import CURATION_FILE
 from bot.engine.documents import seed_files
+from bot.engine.gcpause import no_cyclic_gc
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ class IndexCache:
         except OSError:
             return None
         try:
-            found = pickle.loads(blob)
+            with no_cyclic_gc():
+                found = pickle.loads(blob)
         except Exception as exc:
             log.warning("index cache %s unreadable (%s); building again", path.name, exc)
             return None
