@@ -583,6 +583,17 @@ def corpus_noninitial(facts: Iterable[LocalFacts]) -> set[str]:
     return out
 
 
+def _mention(ent: Entity, idx: int) -> None:
+    """Add sentence `idx` to the entity's mentions unless it is there. Only linking adds
+    mentions during extraction, to lists that start empty, and it reads the sentences in
+    order: the lists stay sorted, so `idx` is there only if it is the last item, and a place
+    named in thousands of sentences is not scanned for each."""
+    found = ent.mentions
+    # the full check only when `idx` is not after the last item (never, in order)
+    if not found or found[-1] < idx or (found[-1] != idx and idx not in found):
+        found.append(idx)
+
+
 class _Builder:
     def __init__(self, documents: list[Document], sentences: list[Sentence]) -> None:
         self.documents = documents
@@ -811,8 +822,7 @@ class _Builder:
                         ent = self.entities.get(key) if key else None
                         if ent is None:
                             continue
-                        if s_idx not in ent.mentions:
-                            ent.mentions.append(s_idx)
+                        _mention(ent, s_idx)
                         ent.docs.add(doc.idx)
                         if ent.kind != "person":
                             continue
@@ -829,8 +839,7 @@ class _Builder:
                             if attribution.person:
                                 ent = self.entities[attribution.person]
                                 ent.quotes.append(s_idx)
-                                if s_idx not in ent.mentions:
-                                    ent.mentions.append(s_idx)
+                                _mention(ent, s_idx)
                                 if attribution.outlet:
                                     ent.outlets.add(attribution.outlet)
                                 last_speaker = (attribution.person, s_idx)
@@ -888,8 +897,7 @@ class _Builder:
             # "mayor" would match every mayor's question as well as the role does
             if ent.role is None or not _covered_by(desc, ent.role):
                 ent.descriptions.add(desc)
-            if s.idx not in ent.mentions:
-                ent.mentions.append(s.idx)
+            _mention(ent, s.idx)
             if ent.role is None:
                 ent.role, ent.role_sentence = desc, s.idx
 
