@@ -48,6 +48,16 @@ def test_the_shipped_model_embeds_paraphrase_close_and_unrelated_text_far() -> N
     assert one == pytest.approx(both, abs=1e-5)
 
 
+def test_articles_embedded_in_parallel_get_the_same_vectors_bit_for_bit() -> None:
+    e = load_embedder()
+    groups = [[f"Sentence {k} of article {g} about the {'long ' * (k % 5)}talks." for k in
+               range(3 + g)] for g in range(7)] + [[]]
+    alone = [e.embed(g) for g in groups]
+    together = e.embed_groups(groups, workers=2)
+    assert [a.shape for a in alone] == [t.shape for t in together]
+    assert all(np.array_equal(a, t) for a, t in zip(alone, together, strict=True))
+
+
 def test_a_damaged_or_missing_model_file_is_refused_with_how_to_mend_it(tmp_path: Path) -> None:
     info = model_info()
     folder = tmp_path / "model"
@@ -67,9 +77,9 @@ def test_a_damaged_or_missing_model_file_is_refused_with_how_to_mend_it(tmp_path
 def test_vectors_are_embedded_once_per_article_content(tmp_path: Path) -> None:
     calls: list[list[str]] = []
 
-    def embed(texts: list[str]) -> np.ndarray:
-        calls.append(texts)
-        return np.arange(len(texts) * 2, dtype=np.float32).reshape(len(texts), 2) + 1
+    def embed(groups: list[list[str]]) -> list[np.ndarray]:
+        calls.extend(groups)
+        return [np.arange(len(t) * 2, dtype=np.float32).reshape(len(t), 2) + 1 for t in groups]
 
     cache = VectorCache(tmp_path, "model-a")
     groups = [["a1", "a2"], ["b1"], []]

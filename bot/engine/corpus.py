@@ -7,7 +7,6 @@ modules form no import cycle (`tests/test_engine_imports.py` checks it).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import time
@@ -20,10 +19,14 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from bot.engine.article_cache import ArticleCache, ArticleFacts, compute_facts
 from bot.engine.curation import Curation, load_curation
-from bot.engine.documents import Document, Sentence, parse_document, read_seed_text, seed_files
+from bot.engine.dense_search import LazyCosines, ReducedVectors, reduce_vectors
+from bot.engine.documents import Document, Sentence, read_seed_text, seed_files
 from bot.engine.embedder import load_embedder
-from bot.engine.extract import Entity, Extraction, extract
+from bot.engine.extract import Entity, Extraction, LocalFacts, corpus_noninitial, extract, settle
+from bot.engine.gcpause import no_cyclic_gc
+from bot.engine.lexical import FastBM25
 from bot.engine.text import content_tokens, fold
 from bot.engine.vector_cache import EmbedReport, VectorCache, embed_grouped
 from bot.engine.vectors import WordVectors, load_word_vectors, sentence_word_ids
@@ -64,6 +67,9 @@ class Corpus:
     """How many articles' vectors were embedded for this build and how many were cached."""
     build_seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
+    reduced: ReducedVectors | None = None
+    """Above `dense_search.EXACT_LIMIT` sentences: the vectors' principal subspace, for the
+    two-pass dense search; None below it (every cosine exact)."""
 
     # -- pickling (the index cache) ------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -72,11 +78,14 @@ class Corpus:
         state = {f.name: getattr(self, f.name) for f in fields(Corpus)}
         state["word_vectors"] = None
         state["stats"] = {}
+        # float16 loses nothing: the vectors were rounded to it (`vector_cache.py`)
+        state["dense"] = self.dense.astype(np.float16)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.word_vectors = load_word_vectors()
+        self.dense = self.dense.astype(np.float32)
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property
@@ -143,17 +152,22 @@ class Corpus:
             return np.zeros(len(self.sentences), dtype=np.float32)
         return np.asarray(self.ranker.get_scores(known), dtype=np.float32)
 
-    def cosines(self, question: str) -> np.ndarray:
-        """Per sentence: the cosine (float32) between its MiniLM vector and the question's.
-        The last few questions' cosines are kept: one question may be scored more than once
-        (a reasons question and its topic, a who-said question with and without its
-        filter), and at 200,000 sentences each product costs milliseconds. Read-only."""
+    def cosines(self, question: str) -> np.ndarray | LazyCosines:
+        """Per sentence: the cosine (float32) between its MiniLM vector and the question's:
+        all at once with one product, or, above `dense_search.EXACT_LIMIT` sentences, each
+        computed when read (`LazyCosines`). The last few questions' cosines are kept: one
+        question may be scored more than once (a reasons question and its topic, a who-said
+        question with and without its filter). Read-only."""
         memo, lock = self._question_cosines
         with lock:
             found = memo.get(question)
         if found is None:
-            found = self.dense @ load_embedder().embed_one(question)
-            found.flags.writeable = False
+            query = load_embedder().embed_one(question)
+            if self.reduced is not None:
+                found = LazyCosines(self.dense, self.reduced, query)
+            else:
+                found = self.dense @ query
+                found.flags.writeable = False
             with lock:
                 memo[question] = found
                 while len(memo) > 4:
@@ -161,7 +175,7 @@ class Corpus:
         return found
 
     @cached_property
-    def _question_cosines(self) -> tuple[dict[str, np.ndarray], threading.Lock]:
+    def _question_cosines(self) -> tuple[dict[str, np.ndarray | LazyCosines], threading.Lock]:
         return {}, threading.Lock()
 
     def digest(self) -> dict[str, str]:
@@ -260,39 +274,120 @@ def _sentence_vectors(documents: list[Document], sentences: list[Sentence],
     groups: list[list[str]] = [[] for _ in documents]
     for s in sentences:
         groups[s.doc].append(s.text)
-    return embed_grouped(groups, embedder.dims, embedder.embed, cache)
+    return embed_grouped(groups, embedder.dims, embedder.embed_groups, cache)
+
+
+class _Clock:
+    """Seconds spent in each stage of a build (for `stats["stages"]`, the bench's breakdown)."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._last
+        self._last = now
+
+
+@dataclass
+class Prepared:
+    """What the articles give on their own (`article_cache.py`), numbered in the corpus."""
+
+    tokens: list[list[str]]
+    word_ids: list[list[int]]
+    facts: list[LocalFacts]
+    firsts: list[int]
+    """Per article: the number of its first sentence."""
+
+
+def _read_articles(files: list[Path], cache: ArticleCache, word_vectors: WordVectors,
+                   counts: dict[str, int]) -> list[ArticleFacts]:
+    """Every article's facts, from the cache or computed (and then saved), settled against
+    the whole corpus (see `extract.settle`)."""
+    facts: list[ArticleFacts] = []
+    keys: list[str] = []
+    dirty: list[int] = []
+    computed = 0
+    for path in files:
+        text = read_seed_text(path)
+        key = cache.key(path.name, text)
+        found = cache.load(key)
+        if found is None:
+            found = compute_facts(path, text, word_vectors)
+            dirty.append(len(facts))
+            computed += 1
+        facts.append(found)
+        keys.append(key)
+    noninitial = corpus_noninitial(f.local for f in facts)
+    for k, f in enumerate(facts):
+        settled = settle(f.local, f.sentences, noninitial)
+        if settled is not f.local:
+            f.local = settled
+            dirty.append(k)
+    for k in sorted(set(dirty)):
+        cache.save(keys[k], facts[k])
+    counts["read"] = computed
+    counts["cached"] = len(files) - computed
+    counts["rescanned"] = len(set(dirty)) - computed
+    return facts
 
 
 def build_corpus(seeds_dir: Path | str, cache_dir: Path | None = None) -> Corpus:
     """Read every seed, extract, and index. Raises SeedError naming the file on bad input.
-    With `cache_dir`, sentence vectors of unchanged articles are read from there."""
+    With `cache_dir`, what each unchanged article gives on its own (parse, tokens, names,
+    sentence vectors) is read from there."""
+    with no_cyclic_gc():
+        return _build_corpus(Path(seeds_dir), cache_dir)
+
+
+def _build_corpus(seeds_dir: Path, cache_dir: Path | None) -> Corpus:
     started = time.perf_counter()
-    seeds_dir = Path(seeds_dir)
     files = seed_files(seeds_dir)
     curation = load_curation(seeds_dir)
+    cache = ArticleCache(cache_dir / "articles" if cache_dir else None)
+    clock, counts = _Clock(), {}
+    facts = _read_articles(files, cache, load_word_vectors(), counts)
     documents: list[Document] = []
     sentences: list[Sentence] = []
-    for path in files:
-        text = read_seed_text(path)
-        doc, sents = parse_document(path, len(documents), len(sentences), text)
-        doc.digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        documents.append(doc)
-        sentences.extend(sents)
-    return index_documents(documents, sentences, curation, started, cache_dir)
+    prepared = Prepared([], [], [], [])
+    for path, f in zip(files, facts, strict=True):
+        prepared.firsts.append(len(sentences))
+        f.place(path, len(documents), len(sentences))
+        documents.append(f.document)
+        sentences.extend(f.sentences)
+        prepared.tokens.extend(f.tokens)
+        prepared.word_ids.extend(f.word_ids)
+        prepared.facts.append(f.local)
+    clock.lap("articles")
+    corpus = index_documents(documents, sentences, curation, started, cache_dir, prepared, clock)
+    corpus.stats["articles"] = counts
+    return corpus
 
 
 def index_documents(documents: list[Document], sentences: list[Sentence], curation: Curation,
-                    started: float | None = None, cache_dir: Path | None = None) -> Corpus:
+                    started: float | None = None, cache_dir: Path | None = None,
+                    prepared: Prepared | None = None, clock: _Clock | None = None) -> Corpus:
     started = started if started is not None else time.perf_counter()
-    extraction = extract(documents, sentences)
+    clock = clock or _Clock()
+    word_vectors = load_word_vectors()
+    texts = [s.text for s in sentences]
+    if prepared is None:
+        extraction = extract(documents, sentences)
+        tokens = [content_tokens(t) for t in texts]
+        word_ids = sentence_word_ids(word_vectors, texts)
+    else:
+        extraction = extract(documents, sentences, (prepared.facts, prepared.firsts))
+        tokens, word_ids = prepared.tokens, prepared.word_ids
+    clock.lap("extract")
     answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
     _apply_curation(curation, extraction, sentences, answerable)
-    tokens = [content_tokens(s.text) for s in sentences]
     df: Counter[str] = Counter()
     for toks in tokens:
         df.update(set(toks))
-    ranker = bm25s.BM25()
+    ranker = FastBM25()
     ranker.index([t or [_EMPTY] for t in tokens], show_progress=False)
+    clock.lap("bm25")
     synonyms = {fold(k): {fold(v) for v in vs} for k, vs in curation.synonyms.items()}
     for k, vs in list(synonyms.items()):
         for v in vs:
@@ -306,17 +401,20 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
             elif para.kind == "body":
                 section_heading[para.sentences] = heading
     layout = _layout(documents, len(sentences))
-    texts = [s.text for s in sentences]
-    word_vectors = load_word_vectors()
+    clock.lap("layout")
     dense, report = _sentence_vectors(documents, sentences, cache_dir)
+    clock.lap("vectors")
+    reduced = reduce_vectors(dense)
+    clock.lap("reduce")
     corpus = Corpus(documents=documents, sentences=sentences, extraction=extraction,
                     curation=curation, tokens=tokens, ranker=ranker, df=df,
                     answerable=answerable, synonyms=synonyms,
                     section_heading=section_heading, texts=texts,
                     word_vectors=word_vectors, dense=dense,
-                    sentence_word_ids=sentence_word_ids(word_vectors, texts),
-                    embed_report=report, **layout)
+                    sentence_word_ids=word_ids,
+                    embed_report=report, reduced=reduced, **layout)
     corpus.build_seconds = time.perf_counter() - started
+    corpus.stats["stages"] = clock.stages
     return corpus
 
 

@@ -7,6 +7,12 @@ says how to mend it. No torch and no network: onnxruntime and `tokenizers` only.
 
 Vectors are unit length (the graph ends with mean pooling and L2 normalisation), so a dot
 product is a cosine. Batches are sorted by length: padding is what costs on a CPU.
+
+The session runs each call on one thread (`intra_op_num_threads = 1`); indexing many
+articles (`embed_groups`) runs one batch per core at once from a small thread pool, as
+onnxruntime releases the GIL. Whole batches in parallel scale better than one batch split
+across threads, and a batch's vectors are the same bit for bit whatever the thread count
+(int8 activations are quantised per batch, and a batch is always one article's own).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -92,7 +100,7 @@ class Embedder:
         _verify(info.onnx_path, info.onnx_sha256)
         _verify(info.tokenizer_path, info.tokenizer_sha256)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         # no arena: a batch's buffers go back to the system, so serving stays small
@@ -114,15 +122,15 @@ class Embedder:
         activations are quantised per batch)."""
         return f"{self.info.version}-b{BATCH}"
 
-    def embed(self, texts: list[str], batch: int = BATCH) -> np.ndarray:
-        """(len(texts), dims) float32 unit rows, in the order given."""
-        out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        if not texts:
-            return out
+    def _batches(self, texts: Sequence[str], batch: int) -> list[tuple[list[int], np.ndarray,
+                                                                        np.ndarray]]:
+        """The texts tokenized, sorted by length and cut into padded batches: (rows, ids,
+        mask) per batch, rows being positions in `texts`."""
         with self._lock:
-            encodings = self._tokenizer.encode_batch(texts, add_special_tokens=True)
+            encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         ids = [e.ids for e in encodings]
         order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
+        out = []
         for start in range(0, len(order), batch):
             chunk = order[start:start + batch]
             width = max(len(ids[k]) for k in chunk)
@@ -131,11 +139,44 @@ class Embedder:
             for row, k in enumerate(chunk):
                 input_ids[row, :len(ids[k])] = ids[k]
                 mask[row, :len(ids[k])] = 1
-            vectors = self._session.run(["embedding"], {
-                "input_ids": input_ids, "attention_mask": mask,
-                "token_type_ids": np.zeros_like(input_ids)})[0]
-            out[chunk] = vectors
+            out.append((chunk, input_ids, mask))
         return out
+
+    def _run(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self._session.run(["embedding"], {
+            "input_ids": input_ids, "attention_mask": mask,
+            "token_type_ids": np.zeros_like(input_ids)})[0]
+
+    def embed(self, texts: list[str], batch: int = BATCH) -> np.ndarray:
+        """(len(texts), dims) float32 unit rows, in the order given."""
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        if not texts:
+            return out
+        for chunk, input_ids, mask in self._batches(texts, batch):
+            out[chunk] = self._run(input_ids, mask)
+        return out
+
+    def embed_groups(self, groups: Sequence[Sequence[str]], workers: int | None = None,
+                     batch: int = BATCH) -> list[np.ndarray]:
+        """`embed(group)` for every group, the same vectors bit for bit, with batches run in
+        parallel (one worker per core by default)."""
+        outs = [np.zeros((len(g), self.dims), dtype=np.float32) for g in groups]
+        workers = workers or os.cpu_count() or 1
+        if workers <= 1 or len(groups) <= 1:
+            for g, out in zip(groups, outs, strict=True):
+                if g:
+                    out[:] = self.embed(list(g), batch)
+            return outs
+
+        def run_group(k: int) -> None:
+            if groups[k]:
+                for chunk, input_ids, mask in self._batches(groups[k], batch):
+                    outs[k][chunk] = self._run(input_ids, mask)
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed") as pool:
+            for _ in pool.map(run_group, range(len(groups))):
+                pass
+        return outs
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

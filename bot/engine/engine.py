@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 
 from bot.engine.answer import Answerer
+from bot.engine.blas import limit_blas_threads
 from bot.engine.briefing import compose_briefing
 from bot.engine.corpus import Corpus
 from bot.ids import new_id
@@ -49,6 +50,7 @@ class KnowledgeIndex(Corpus):
         """The next-best sentences for `question` (asked with `answer`) that are not among
         the sentence ids `shown`, or an abstention when nothing relevant is left. Not
         memoized: the shown set differs with every follow-up."""
+        limit_blas_threads()
         return Answerer(self, shown=shown).answer(question)
 
     @staticmethod
@@ -78,6 +80,7 @@ class KnowledgeIndex(Corpus):
 
     def compute(self, command: str, text: str) -> Answer:
         """Answer `text` for `ask` or `who` without the memo (benchmarks time this)."""
+        limit_blas_threads()
         if command == "ask":
             return Answerer(self).answer(text)
         answer = Answerer(self).answer(f"who is {text}")

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -29,7 +30,10 @@ from bot.engine.lexicon import (
     STOPWORDS_CAPS,
     TITLES,
 )
-from bot.engine.text import fold
+from bot.engine.text import fold as _fold_text
+
+fold = lru_cache(maxsize=1 << 16)(_fold_text)
+"""`text.fold` remembered: extraction folds the same few thousand words millions of times."""
 
 _TOKEN = re.compile(r"[^\W\d_][\w’'\-.]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CONNECTORS = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "del", "bin", "ibn",
@@ -68,6 +72,7 @@ _TOLD = re.compile(r"\btold\s+(?:the\s+)?(?P<o>[A-Z][\w-]*(?:\.[\w-]+)*(?:\s+[A-
 @dataclass
 class Span:
     sentence: int
+    """The sentence's number counted from its article's first (see `LocalFacts`)."""
     start: int
     end: int
     text: str
@@ -146,7 +151,8 @@ def translit_key(token: str) -> str:
     return t
 
 
-def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
+def find_spans(sentence: Sentence, noninitial_caps: Container[str],
+               offset: int = 0) -> list[Span]:
     """Runs of capitalised words in one sentence (titles split off, possessives noted)."""
     text = sentence.text
     tokens = [m for m in _TOKEN.finditer(text)]
@@ -208,7 +214,8 @@ def find_spans(sentence: Sentence, noninitial_caps: set[str]) -> list[Span]:
             run = run[title_end + 1:]
         if not words_ or not run:
             continue
-        spans.append(Span(sentence=sentence.idx, start=run[0].start(), end=run[-1].end(),
+        spans.append(Span(sentence=sentence.idx - offset, start=run[0].start(),
+                          end=run[-1].end(),
                           text=" ".join(words_), tokens=words_, possessive=possessive,
                           title=title))
     return spans
@@ -271,12 +278,13 @@ def _kind_of(name: str, tokens: list[str]) -> str | None:
     return None
 
 
-def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = None) -> str | None:
-    """`Name, a historian at X, …` → 'a historian at X'.
+Apposition = tuple[str, tuple[str, ...], int]
+"""An apposition after a name: its text, its words, and the position of its role word."""
+_UNSCANNED: Apposition = ("", (), -1)
 
-    Not when the apposition's role word is the title of another name (`Jane Roe, speaking next
-    to Governor John Doe, said`): that title is John Doe's. `is_name` tells known names.
-    """
+
+def _apposition(text: str, end: int) -> Apposition | None:
+    """The part of `_role_after` that reads the text alone (kept per article)."""
     m = _APPOSITION.match(text, end)
     if not m:
         return None
@@ -290,7 +298,22 @@ def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = Non
     first = next((k for k in head[:4] if is_role_word(words_[k].strip(".,"))), None)
     if first is None:
         return None
-    if _titles_other_name(words_, first, is_name):
+    return role, tuple(words_), first
+
+
+def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = None,
+                found: Apposition | None = _UNSCANNED) -> str | None:
+    """`Name, a historian at X, …` → 'a historian at X'.
+
+    Not when the apposition's role word is the title of another name (`Jane Roe, speaking next
+    to Governor John Doe, said`): that title is John Doe's. `is_name` tells known names.
+    `found`: `_apposition(text, end)` when already known.
+    """
+    app = _apposition(text, end) if found is _UNSCANNED else found
+    if app is None:
+        return None
+    role, words_, first = app
+    if _titles_other_name(list(words_), first, is_name):
         return None
     return role
 
@@ -428,6 +451,149 @@ def _strip_outlets(role: str, outlets: set[str]) -> str:
     return " ".join(words_)
 
 
+@dataclass(slots=True)
+class SentenceScan:
+    """What one body sentence's text says by itself, as linking reads it (kept per article)."""
+
+    direct: bool
+    """It quotes (a pair of quotation marks, or it opens with one)."""
+    outlet_end: str | None
+    """The outlet a closing `… said Name Outlet.` may name (an outlet if the corpus has it)."""
+    according: tuple[str, int, int] | None
+    """`according to WHO`: who, where who starts, where the phrase ends."""
+    pronoun: str | None
+    """The pronoun of `…, he said` or `said she`, lower case."""
+    descriptions: tuple[str, ...]
+    """Role descriptions (`the defense minister`), in order."""
+
+
+def scan_sentence(text: str) -> SentenceScan:
+    m = _OUTLET_END.search(text)
+    acc = _ACCORDING.search(text)
+    pm = _PRONOUN_AFTER.search(text) or _VERB_PRONOUN.search(text)
+    descriptions = (role_description(d.group("words")) for d in _DESCRIPTION.finditer(text))
+    return SentenceScan(
+        direct=bool(_QUOTE_PAIR.search(text)) or text.lstrip().startswith("“"),
+        outlet_end=m.group("o").rstrip(".") if m else None,
+        according=(acc.group("who").strip(), acc.start("who"), acc.end()) if acc else None,
+        pronoun=pm.group("p").lower() if pm else None,
+        descriptions=tuple(d for d in descriptions if d is not None))
+
+
+@dataclass
+class LocalFacts:
+    """What extraction finds in one article on its own (kept per article by
+    `article_cache.py`, so a reload finds it again instead of computing it).
+
+    Sentence numbers are counted from the article's first sentence. The spans depend on
+    the whole corpus in one way only: a capitalised word opening a sentence starts a name
+    when the word is capitalised mid-sentence somewhere in the articles; `asked` records
+    every such word looked up and the answer given, so `settle` can tell whether the spans
+    still hold for a corpus.
+    """
+
+    noninitial: tuple[str, ...]
+    """Words capitalised mid-sentence in the article's body, first seen first."""
+    outlets: tuple[str, ...]
+    """Outlets the article names ("told Reuters"), first seen first."""
+    spans: dict[int, list[Span]]
+    """Per body or caption sentence: its runs of capitalised words."""
+    asked: dict[str, bool]
+    """Sentence-opening words looked up among the corpus's mid-sentence capitals."""
+    scans: dict[int, SentenceScan] = field(default_factory=dict)
+    """Per body sentence: what linking reads in its text alone."""
+    appositions: dict[tuple[int, int], Apposition | None] = field(default_factory=dict)
+    """Per (sentence, end of a span): `_apposition` there."""
+
+
+class _Asked:
+    """A set of words that remembers what was looked up in it."""
+
+    def __init__(self, words: Container[str]) -> None:
+        self.words = words
+        self.asked: dict[str, bool] = {}
+
+    def __contains__(self, word: object) -> bool:
+        found = word in self.words
+        self.asked[str(word)] = found
+        return found
+
+
+def _noninitial(sentences: Iterable[Sentence]) -> dict[str, None]:
+    found: dict[str, None] = {}
+    for s in sentences:
+        if s.kind != "body":
+            continue
+        for m in _TOKEN.finditer(s.text):
+            w = m.group()
+            if w[:1].isupper() and s.text[: m.start()].strip(" “\"‘'(—–-"):
+                found[w.removesuffix("’s").removesuffix("'s")] = None
+    return found
+
+
+def _outlets(sentences: Iterable[Sentence]) -> dict[str, None]:
+    found: dict[str, None] = {}
+    for s in sentences:
+        if s.kind != "body":
+            continue
+        m = _OUTLET_END.search(s.text)
+        if m:
+            o = m.group("o")
+            if (o.isupper() and len(o) >= 2) or (
+                    o.islower() and fold(o) not in STOPWORDS_CAPS and len(o) > 3
+                    and fold(o) not in _NOT_OUTLETS and not o.endswith(("ly", "ed"))):
+                found[o] = None
+        for m in _TOLD.finditer(s.text):
+            o = m.group("o")
+            if _kind_of(o, o.split()) != "place" and not any(
+                    is_given_name(t) for t in o.split()[:1]):
+                found[o] = None
+    return found
+
+
+def local_facts(sentences: list[Sentence], noninitial: Container[str] | None = None,
+                offset: int = 0) -> LocalFacts:
+    """The facts of one article's sentences (numbered from `offset`), its spans found with
+    the corpus's mid-sentence capitals `noninitial` (by default the article's own)."""
+    own = _noninitial(sentences)
+    asked = _Asked(own if noninitial is None else noninitial)
+    spans = {s.idx - offset: find_spans(s, asked, offset) for s in sentences
+             if s.kind in ("body", "caption")}
+    texts = {s.idx - offset: s.text for s in sentences}
+    appositions = {(rel, sp.end): _apposition(texts[rel], sp.end)
+                   for rel, found in spans.items() for sp in found}
+    scans = {s.idx - offset: scan_sentence(s.text) for s in sentences if s.kind == "body"}
+    return LocalFacts(tuple(own), tuple(_outlets(sentences)), spans, asked.asked, scans,
+                      appositions)
+
+
+def settle(facts: LocalFacts, sentences: list[Sentence], noninitial: Container[str],
+           offset: int = 0) -> LocalFacts:
+    """`facts` if its spans hold for a corpus whose mid-sentence capitals are `noninitial`,
+    else the article's facts found again with them."""
+    if all((w in noninitial) == found for w, found in facts.asked.items()):
+        return facts
+    return local_facts(sentences, noninitial, offset)
+
+
+def corpus_noninitial(facts: Iterable[LocalFacts]) -> set[str]:
+    out: set[str] = set()
+    for f in facts:
+        out.update(f.noninitial)
+    return out
+
+
+def _mention(ent: Entity, idx: int) -> None:
+    """Add sentence `idx` to the entity's mentions unless it is there. Only linking adds
+    mentions during extraction, to lists that start empty, and it reads the sentences in
+    order: the lists stay sorted, so `idx` is there only if it is the last item, and a place
+    named in thousands of sentences is not scanned for each."""
+    found = ent.mentions
+    # the full check only when `idx` is not after the last item (never, in order)
+    if not found or found[-1] < idx or (found[-1] != idx and idx not in found):
+        found.append(idx)
+
+
 class _Builder:
     def __init__(self, documents: list[Document], sentences: list[Sentence]) -> None:
         self.documents = documents
@@ -439,37 +605,23 @@ class _Builder:
         self.sentence_people: dict[int, list[str]] = defaultdict(list)
         self.outlets: set[str] = set()
         self.shared: dict[str, set[str]] = defaultdict(set)  # "weber" → Anna and Paul Weber
+        self.scans: dict[int, SentenceScan] = {}
+        self.appositions: dict[tuple[int, int], Apposition | None] = {}
 
     # -- discovery ---------------------------------------------------------------------
-    def collect_spans(self) -> None:
-        noninitial: set[str] = set()
-        for s in self.sentences:
-            if s.kind != "body":
-                continue
-            for m in _TOKEN.finditer(s.text):
-                w = m.group()
-                if w[:1].isupper() and s.text[: m.start()].strip(" “\"‘'(—–-"):
-                    noninitial.add(w.removesuffix("’s").removesuffix("'s"))
-        for s in self.sentences:
-            if s.kind in ("body", "caption"):
-                self.spans[s.idx] = find_spans(s, noninitial)
-
-    def find_outlets(self) -> None:
-        for s in self.sentences:
-            if s.kind != "body":
-                continue
-            m = _OUTLET_END.search(s.text)
-            if m:
-                o = m.group("o")
-                if (o.isupper() and len(o) >= 2) or (
-                        o.islower() and fold(o) not in STOPWORDS_CAPS and len(o) > 3
-                        and fold(o) not in _NOT_OUTLETS and not o.endswith(("ly", "ed"))):
-                    self.outlets.add(o)
-            for m in _TOLD.finditer(s.text):
-                o = m.group("o")
-                if _kind_of(o, o.split()) != "place" and not any(
-                        is_given_name(t) for t in o.split()[:1]):
-                    self.outlets.add(o)
+    def use_facts(self, facts: list[LocalFacts], firsts: list[int]) -> None:
+        """Each article's spans (the lists copied: classify adds to them, and copies a span
+        before it edits one) and outlets, in reading order. The facts must be settled
+        (`settle`)."""
+        for f, first in zip(facts, firsts, strict=True):
+            for rel, spans in f.spans.items():
+                self.spans[first + rel] = list(spans)
+            for o in f.outlets:
+                self.outlets.add(o)
+            for rel, scan in f.scans.items():
+                self.scans[first + rel] = scan
+            for (rel, end), app in f.appositions.items():
+                self.appositions[first + rel, end] = app
 
     def classify(self) -> None:
         evidence: Counter[str] = Counter()
@@ -478,7 +630,10 @@ class _Builder:
         for idx, spans in self.spans.items():
             text = self.sentences[idx].text
             inner: list[Span] = []
-            for sp in spans:
+            for k, sp in enumerate(spans):
+                if sp.tokens and sp.tokens[-1] in self.outlets:
+                    # a copy: the article's facts keep the span as found
+                    sp = spans[k] = replace(sp, tokens=list(sp.tokens))
                 while sp.tokens and sp.tokens[-1] in self.outlets:
                     sp.tokens.pop()
                     sp.text = " ".join(sp.tokens)
@@ -505,7 +660,7 @@ class _Builder:
                         score += 3
                     if near_speech:
                         score += 2
-                    if _role_after(text, sp.end):
+                    if self._role_after(self.sentences[idx], sp.end):
                         score += 3
                     evidence[key] = max(evidence[key], score)
                 else:
@@ -667,8 +822,7 @@ class _Builder:
                         ent = self.entities.get(key) if key else None
                         if ent is None:
                             continue
-                        if s_idx not in ent.mentions:
-                            ent.mentions.append(s_idx)
+                        _mention(ent, s_idx)
                         ent.docs.add(doc.idx)
                         if ent.kind != "person":
                             continue
@@ -685,8 +839,7 @@ class _Builder:
                             if attribution.person:
                                 ent = self.entities[attribution.person]
                                 ent.quotes.append(s_idx)
-                                if s_idx not in ent.mentions:
-                                    ent.mentions.append(s_idx)
+                                _mention(ent, s_idx)
                                 if attribution.outlet:
                                     ent.outlets.add(attribution.outlet)
                                 last_speaker = (attribution.person, s_idx)
@@ -703,6 +856,15 @@ class _Builder:
             return key
         return next((k for k in reversed(recent) if k in owners), None)
 
+    def _scan(self, s: Sentence) -> SentenceScan:
+        found = self.scans.get(s.idx)
+        return found if found is not None else scan_sentence(s.text)
+
+    def _role_after(self, s: Sentence, end: int,
+                    is_name: Callable[[str], bool] | None = None) -> str | None:
+        """`_role_after` with the apposition read from the article's facts when there."""
+        return _role_after(s.text, end, is_name, self.appositions.get((s.idx, end), _UNSCANNED))
+
     def _is_person_name(self, name: str) -> bool:
         key = self.alias_index.get(fold(name))
         return key is not None and key.startswith("person:")
@@ -717,7 +879,7 @@ class _Builder:
                 place = m.group("place").removesuffix("’s").removesuffix("'s")
                 if not self._is_person_name(place):
                     role = f"{role} {' '.join(m.group('prep').split())} {place}"
-        role = _role_after(s.text, sp.end, self._is_person_name) or role or _role_before(
+        role = self._role_after(s, sp.end, self._is_person_name) or role or _role_before(
             s.text, sp.start)
         if role:
             role = _strip_outlets(role, self.outlets).strip(" ,")
@@ -726,10 +888,7 @@ class _Builder:
 
     def _descriptions(self, s: Sentence, candidates: list[str]) -> None:
         """`The Russian defense minister is believed …` → role of the person just named."""
-        for m in _DESCRIPTION.finditer(s.text):
-            desc = role_description(m.group("words"))
-            if desc is None:
-                continue
+        for desc in self._scan(s).descriptions:
             target = self.resolve_description(desc, candidates)
             if target is None:
                 continue
@@ -738,8 +897,7 @@ class _Builder:
             # "mayor" would match every mayor's question as well as the role does
             if ent.role is None or not _covered_by(desc, ent.role):
                 ent.descriptions.add(desc)
-            if s.idx not in ent.mentions:
-                ent.mentions.append(s.idx)
+            _mention(ent, s.idx)
             if ent.role is None:
                 ent.role, ent.role_sentence = desc, s.idx
 
@@ -762,23 +920,20 @@ class _Builder:
                    last_speaker: tuple[str, int] | None,
                    para_speaker: str | None) -> Attribution | None:
         text = s.text
-        direct = bool(_QUOTE_PAIR.search(text)) or text.lstrip().startswith("“")
-        outlet = None
-        m = _OUTLET_END.search(text)
-        if m and m.group("o").rstrip(".") in self.outlets:
-            outlet = m.group("o").rstrip(".")
+        scan = self._scan(s)
+        direct = scan.direct
+        outlet = scan.outlet_end if scan.outlet_end in self.outlets else None
         for sp, key in named:
             before = text[max(0, sp.start - 14): sp.start].lower()
             if (_speech_before(before) and not sp.possessive) or _speech_after_apposition(
                     text, sp.end) or (_speech_after(_after(text, sp.end))
                                       and not _governed(text, sp.start)):
                 return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
-        acc = _ACCORDING.search(text)
-        if acc:
-            who = acc.group("who").strip()
+        if scan.according:
+            who, who_start, acc_end = scan.according
             key = self._person_key(fold(who), recent + people_here)
             for sp, inner in named:
-                if acc.start("who") <= sp.start < acc.end():
+                if who_start <= sp.start < acc_end:
                     key = inner
                     break
             if key is None and re.match(r"the\s", who, re.I) and any(
@@ -787,8 +942,7 @@ class _Builder:
             if key and key.startswith("person:"):
                 return Attribution(s.idx, self.entities[key].name, key, direct, outlet)
             return Attribution(s.idx, who, None, direct, outlet)
-        pm = _PRONOUN_AFTER.search(text) or _VERB_PRONOUN.search(text)
-        if pm and pm.group("p").lower() in ("he", "she"):
+        if scan.pronoun in ("he", "she"):
             key = None
             if last_speaker and s.idx - last_speaker[1] <= 3:
                 key = last_speaker[0]
@@ -803,10 +957,26 @@ class _Builder:
         return None
 
 
-def extract(documents: list[Document], sentences: list[Sentence]) -> Extraction:
+def article_facts(documents: list[Document],
+                  sentences: list[Sentence]) -> tuple[list[LocalFacts], list[int]]:
+    """Every article's settled facts and the number of its first sentence."""
+    firsts, groups = [], []
+    for doc in documents:
+        ids = [i for p in doc.paragraphs for i in p.sentences]
+        firsts.append(min(ids, default=0))
+        groups.append([sentences[i] for i in sorted(ids)])
+    facts = [local_facts(g, offset=first) for g, first in zip(groups, firsts, strict=True)]
+    noninitial = corpus_noninitial(facts)
+    return [settle(f, g, noninitial, first)
+            for f, g, first in zip(facts, groups, firsts, strict=True)], firsts
+
+
+def extract(documents: list[Document], sentences: list[Sentence],
+            facts: tuple[list[LocalFacts], list[int]] | None = None) -> Extraction:
+    """Entities, roles, quotes and outlets of the corpus. `facts`: each article's settled
+    local facts and first sentence (from the article cache), found here when None."""
     b = _Builder(documents, sentences)
-    b.collect_spans()
-    b.find_outlets()
+    b.use_facts(*(facts or article_facts(documents, sentences)))
     b.classify()
     for doc in documents:
         for author in doc.authors:

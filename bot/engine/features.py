@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.engine.dense_search import LazyCosines
 from bot.engine.text import content_tokens
 
 RANK_FEATURES = (
@@ -140,7 +141,7 @@ def _proximity(tokens: list[str], wanted: set[str]) -> float:
 class DenseView:
     """What the dense side knows of a question's candidates (see retrieval.py)."""
 
-    cos: np.ndarray
+    cos: np.ndarray | LazyCosines
     """Per sentence of the corpus: MiniLM cosine to the question."""
     para_cos: np.ndarray
     """Per sentence: the best cosine in its paragraph."""

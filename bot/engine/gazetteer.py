@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from bot.engine.lexicon import PLACE_EXTRAS
 from bot.engine.text import fold
@@ -39,6 +39,7 @@ def _detector():
     return gender.Detector(case_sensitive=False)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_given_name(token: str) -> bool:
     """True when the token is a known first name in some country (gender-guesser's list)."""
     if len(token) < 2 or not token[0].isupper():
@@ -46,6 +47,7 @@ def is_given_name(token: str) -> bool:
     return _detector().get_gender(token) != "unknown"
 
 
+@lru_cache(maxsize=1 << 16)
 def given_name_sex(token: str) -> str | None:
     """'male' or 'female' when the given-names list says so (mostly), else None."""
     if len(token) < 2 or not token[0].isupper():

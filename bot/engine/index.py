@@ -12,6 +12,7 @@ reload embeds only new or changed articles and a command on unchanged seeds star
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from bot.engine.corpus import Corpus, build_corpus
@@ -27,7 +28,9 @@ def build_index(seeds_dir: Path | str, cache_dir: Path | None = None) -> Knowled
     if cache_dir is None:
         return KnowledgeIndex.from_corpus(build_corpus(seeds_dir))
     cache = IndexCache(cache_dir / "index")
+    started = time.perf_counter()
     key = seeds_key(seeds_dir)
+    keyed = time.perf_counter()
     found = cache.load(key, KnowledgeIndex)
     if found is not None:
         found.embed_report.cached += found.embed_report.embedded
@@ -35,8 +38,11 @@ def build_index(seeds_dir: Path | str, cache_dir: Path | None = None) -> Knowled
         found.stats["index_cache"] = "hit"
         return found
     index = KnowledgeIndex.from_corpus(build_corpus(seeds_dir, cache_dir))
-    cache.save(key, index)
     index.stats["index_cache"] = "miss"
+    stages = index.stats.setdefault("stages", {})
+    stages["seeds_key"] = keyed - started
+    # written while the new index already serves (see index_cache.py)
+    cache.save(key, index, background=True, seconds=stages)
     return index
 
 

@@ -8,6 +8,11 @@ never served; the few latest entries are kept, older ones deleted.
 
 The cache lives in the data directory, which only briefbot writes (files are created private
 to the user); a corrupt or unreadable entry is rebuilt, never trusted.
+
+A new index is written in a background thread (`save(..., background=True)`): at 10,000
+articles pickling it takes seconds that a reload need not wait for, as the index serves from
+memory. The thread is not a daemon, so a command that exits still finishes the file; a load
+of the same key in this process waits for it; `wait_for_saves` waits for all of them.
 """
 
 from __future__ import annotations
@@ -17,18 +22,38 @@ import logging
 import os
 import pickle
 import tempfile
+import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
 from bot.engine.curation import CURATION_FILE
 from bot.engine.documents import seed_files
+from bot.engine.gcpause import no_cyclic_gc
 
 log = logging.getLogger(__name__)
 
 KEEP = 4
 """Index files kept per cache folder (a few seeds folders or versions side by side)."""
 T = TypeVar("T")
+_saving: dict[Path, threading.Thread] = {}
+_saving_lock = threading.Lock()
+
+
+def wait_for_saves() -> None:
+    """Wait until every index being written in the background is on disk."""
+    with _saving_lock:
+        threads = list(_saving.values())
+    for t in threads:
+        t.join()
+
+
+def _wait_for(path: Path) -> None:
+    with _saving_lock:
+        thread = _saving.get(path)
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()
 
 
 @cache
@@ -64,12 +89,14 @@ class IndexCache:
 
     def load(self, key: str, kind: type[T]) -> T | None:
         path = self.folder / f"{key}.pickle"
+        _wait_for(path)
         try:
             blob = path.read_bytes()
         except OSError:
             return None
         try:
-            found = pickle.loads(blob)
+            with no_cyclic_gc():
+                found = pickle.loads(blob)
         except Exception as exc:
             log.warning("index cache %s unreadable (%s); building again", path.name, exc)
             return None
@@ -78,16 +105,41 @@ class IndexCache:
         os.utime(path)  # recently used: kept by the pruning below
         return found
 
-    def save(self, key: str, value: object) -> None:
+    def save(self, key: str, value: object, background: bool = False,
+             seconds: dict[str, float] | None = None) -> None:
+        """Write `value` under `key` (now, or from a thread with `background`); the seconds
+        it took go to `seconds["index_cache_save"]`."""
+        if not background:
+            self._save(key, value, seconds)
+            return
+        path = self.folder / f"{key}.pickle"
+        thread = threading.Thread(target=self._save, args=(key, value, seconds),
+                                  name="index-cache-save")
+        with _saving_lock:
+            _saving[path] = thread
+        thread.start()
+
+    def _save(self, key: str, value: object, seconds: dict[str, float] | None) -> None:
+        started = time.perf_counter()
+        tmp: str | None = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".pickle")
             with os.fdopen(fd, "wb") as fh:
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.folder / f"{key}.pickle")
+            tmp = None
             self._prune()
-        except OSError as exc:  # a read-only or full disk costs start-up time, not answers
+        except Exception as exc:  # a read-only or full disk costs start-up time, not answers
             log.warning("cannot write the index cache in %s: %s", self.folder, exc)
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if seconds is not None:
+                seconds["index_cache_save"] = time.perf_counter() - started
+            with _saving_lock:
+                if _saving.get(self.folder / f"{key}.pickle") is threading.current_thread():
+                    del _saving[self.folder / f"{key}.pickle"]
 
     def _prune(self) -> None:
         entries = sorted(self.folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime,
@@ -96,4 +148,4 @@ class IndexCache:
             old.unlink(missing_ok=True)
 
 
-__all__ = ["IndexCache", "engine_fingerprint", "seeds_key"]
+__all__ = ["IndexCache", "engine_fingerprint", "seeds_key", "wait_for_saves"]

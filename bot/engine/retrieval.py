@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.engine.dense_search import LazyCosines
 from bot.engine.features import DenseView, QuestionTerms, rank_features
 from bot.engine.vectors import dense_query, soft_covers
 
@@ -75,7 +76,7 @@ def retrieve(ix: Corpus, q: QuestionTerms, allowed: np.ndarray | None = None,
     bm25 = ix.scores(list(q.stems))
     cos = ix.cosines(q.text)
     lexical = _top(bm25, usable & (bm25 > 0), k)
-    dense = _top(cos, usable, k)
+    dense = _top(cos, usable, k) if isinstance(cos, np.ndarray) else cos.top(usable, k)
     fused: dict[int, float] = {}
     bm25_rank = {int(i): r for r, i in enumerate(lexical)}
     dense_rank = {int(i): r for r, i in enumerate(dense)}
@@ -87,10 +88,8 @@ def retrieve(ix: Corpus, q: QuestionTerms, allowed: np.ndarray | None = None,
     dense_top = float(cos[dense[0]])
     scored = np.where(usable, bm25, 0.0)
     para_score = _paragraph_max(ix, bm25)
-    view = DenseView(cos=cos, para_cos=_paragraph_max(ix, cos, heading=False),
-                     heading_cos=np.where(ix.section_heading >= 0,
-                                          cos[np.maximum(ix.section_heading, 0)], 0.0),
-                     top=dense_top,
+    para_cos, heading_cos = _dense_context(ix, cos, order)
+    view = DenseView(cos=cos, para_cos=para_cos, heading_cos=heading_cos, top=dense_top,
                      bm25_rank=bm25_rank, dense_rank=dense_rank, fused=fused,
                      soft=_soft(ix, q, order))
     features = rank_features(q, order, scored, ix.tokens, ix.texts, ix.para_start, ix.para_end,
@@ -99,6 +98,23 @@ def retrieve(ix: Corpus, q: QuestionTerms, allowed: np.ndarray | None = None,
                       float(scored[lexical[0]]) if len(lexical) else 0.0,
                       unknown_names, focus_known, dense_top,
                       int(lexical[0]) if len(lexical) else -1, int(dense[0]))
+
+
+def _dense_context(ix: Corpus, cos: np.ndarray | LazyCosines,
+                   order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per sentence: the best cosine in its paragraph and its section heading's cosine (0
+    without one). With lazy cosines, filled in for the candidates `order` only (the rest 0):
+    nothing else reads them."""
+    heads = ix.section_heading
+    if isinstance(cos, np.ndarray):
+        return (_paragraph_max(ix, cos, heading=False),
+                np.where(heads >= 0, cos[np.maximum(heads, 0)], 0.0))
+    para_cos = np.zeros(len(cos), dtype=np.float32)
+    heading_cos = np.zeros(len(cos), dtype=np.float64)
+    para_cos[order] = cos.paragraph_max(order, ix.para_start, ix.para_end)
+    headed = order[heads[order] >= 0]
+    heading_cos[headed] = cos[heads[headed]]
+    return para_cos, heading_cos
 
 
 def _soft(ix: Corpus, q: QuestionTerms, order: np.ndarray) -> np.ndarray:

@@ -11,16 +11,21 @@ file; an unreadable entry is embedded again and rewritten.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+CHUNK = 512
+"""Articles embedded per round: their vectors are saved before the next round starts."""
 
 
 @dataclass
@@ -34,6 +39,14 @@ class EmbedReport:
     def as_dict(self) -> dict[str, int]:
         return {"embedded": self.embedded, "cached": self.cached,
                 "sentences_embedded": self.sentences_embedded}
+
+
+@cache
+def _header(rows: int, dims: int) -> bytes:
+    """The .npy header `np.save` writes for (rows, dims) little-endian float16."""
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((rows, dims), dtype="<f2"), allow_pickle=False)
+    return buf.getvalue()[:-rows * dims * 2] if rows * dims else buf.getvalue()
 
 
 class VectorCache:
@@ -59,9 +72,19 @@ class VectorCache:
             return None
         path = self._path(key)
         try:
-            found = np.load(path, allow_pickle=False)
+            blob = path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            log.warning("vector cache entry %s unreadable (%s); embedding again", path.name, exc)
+            return None
+        header = _header(rows, dims)
+        if blob.startswith(header) and len(blob) == len(header) + rows * dims * 2:
+            # the header this cache writes: no need to parse it (np.load's cost, 10,000 times)
+            return np.frombuffer(blob, dtype="<f2", offset=len(header)).reshape(
+                rows, dims).astype(np.float32)
+        try:
+            found = np.load(io.BytesIO(blob), allow_pickle=False)
         except (OSError, ValueError) as exc:
             log.warning("vector cache entry %s unreadable (%s); embedding again", path.name, exc)
             return None
@@ -84,10 +107,11 @@ class VectorCache:
 
 
 def embed_grouped(groups: Sequence[Sequence[str]], dims: int,
-                  embed: Callable[[list[str]], np.ndarray],
-                  cache: VectorCache) -> tuple[np.ndarray, EmbedReport]:
+                  embed: Callable[[list[list[str]]], list[np.ndarray]],
+                  cache: VectorCache, chunk: int = CHUNK) -> tuple[np.ndarray, EmbedReport]:
     """Vectors for every text of every group (an article's sentences), in order: cached
-    groups read back, the others embedded (one call per group) and saved."""
+    groups read back, the others embedded and saved. `embed` takes several groups and returns
+    each one's vectors as if it had been embedded alone (`Embedder.embed_groups`)."""
     report = EmbedReport()
     parts: list[np.ndarray | None] = []
     missing: list[int] = []
@@ -99,16 +123,18 @@ def embed_grouped(groups: Sequence[Sequence[str]], dims: int,
             missing.append(k)
         elif group:
             report.cached += 1
-    for k in missing:
-        # One article per call: int8 activations are quantised per batch, so a vector
-        # depends on what it is batched with; batched with its own article only, an
+    for at in range(0, len(missing), chunk):
+        # Each article is batched with its own sentences only: int8 activations are
+        # quantised per batch, so a vector depends on what it is batched with; this way an
         # article's vectors depend on its text alone, cached or not. Rounded as the cache
         # stores them, so an index is the same built cold or warm.
-        vectors = embed(list(groups[k])).astype(np.float16).astype(np.float32)
-        parts[k] = vectors
-        cache.save(keys[k], vectors)
-        report.embedded += 1
-        report.sentences_embedded += len(groups[k])
+        todo = missing[at:at + chunk]
+        for k, vectors in zip(todo, embed([list(groups[k]) for k in todo]), strict=True):
+            vectors = vectors.astype(np.float16).astype(np.float32)
+            parts[k] = vectors
+            cache.save(keys[k], vectors)
+            report.embedded += 1
+            report.sentences_embedded += len(groups[k])
     total = sum(len(g) for g in groups)
     out = np.zeros((total, dims), dtype=np.float32)
     at = 0
