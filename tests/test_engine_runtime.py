@@ -1,4 +1,5 @@
-"""The engine's process settings: BLAS threads once it answers, the GC paused in a build."""
+"""The engine's process settings: BLAS threads once it answers, the GC paused in a build, the
+given-names detector dropped after extraction."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_info
 
 from bot.engine.blas import BLAS_THREADS, limit_blas_threads
+from bot.engine.gazetteer import _detector
 from bot.engine.gcpause import no_cyclic_gc
 from bot.engine.index import build_index
 
@@ -33,3 +35,10 @@ def test_the_collector_is_paused_inside_and_restored_after_even_on_error() -> No
     except ValueError:
         pass
     assert gc.isenabled()
+
+
+def test_a_build_drops_the_given_names_detector_and_a_later_lookup_reloads_it() -> None:
+    index = build_index(ROOT / "seeds")
+    assert _detector.cache_info().currsize == 0  # released before the vectors' peak
+    assert index.answer("who is Tertitskiy").citations
+    assert _detector().get_gender("Anna") != "unknown"

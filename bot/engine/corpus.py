@@ -25,6 +25,7 @@ from bot.engine.dense_search import LazyCosines, ReducedVectors, reduce_vectors
 from bot.engine.documents import Document, Sentence, read_seed_text, seed_files
 from bot.engine.embedder import load_embedder
 from bot.engine.extract import Entity, Extraction, LocalFacts, corpus_noninitial, extract, settle
+from bot.engine.gazetteer import release_detector
 from bot.engine.gcpause import no_cyclic_gc
 from bot.engine.lexical import FastBM25
 from bot.engine.text import content_tokens, fold
@@ -380,6 +381,7 @@ def index_documents(documents: list[Document], sentences: list[Sentence], curati
         extraction = extract(documents, sentences, (prepared.facts, prepared.firsts))
         tokens, word_ids = prepared.tokens, prepared.word_ids
     clock.lap("extract")
+    release_detector()
     answerable = np.array([s.kind in ANSWERABLE for s in sentences], dtype=bool)
     _apply_curation(curation, extraction, sentences, answerable)
     df: Counter[str] = Counter()
