@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bot.engine.cache_files import entry_path, write_atomic
 from bot.engine.documents import Document, Paragraph, Sentence, parse_document
 from bot.engine.extract import LocalFacts, SentenceScan, Span, local_facts
 from bot.engine.index_cache import engine_fingerprint
@@ -115,7 +114,7 @@ class ArticleCache:
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
-        return self.folder / key[:2] / f"{key}.pickle"
+        return entry_path(self.folder, key, ".pickle")
 
     def load(self, key: str) -> ArticleFacts | None:
         if self.folder is None:
@@ -138,11 +137,7 @@ class ArticleCache:
             return
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(facts, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+            write_atomic(path, lambda fh: pickle.dump(facts, fh, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError as exc:  # a read-only or full disk costs speed, not answers
             log.warning("cannot write the article cache in %s: %s", self.folder, exc)
 

@@ -21,13 +21,13 @@ import hashlib
 import logging
 import os
 import pickle
-import tempfile
 import threading
 import time
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
+from bot.engine.cache_files import write_atomic
 from bot.engine.curation import CURATION_FILE
 from bot.engine.documents import seed_files
 from bot.engine.gcpause import no_cyclic_gc
@@ -121,20 +121,13 @@ class IndexCache:
 
     def _save(self, key: str, value: object, seconds: dict[str, float] | None) -> None:
         started = time.perf_counter()
-        tmp: str | None = None
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".pickle")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.folder / f"{key}.pickle")
-            tmp = None
+            write_atomic(self.folder / f"{key}.pickle",
+                         lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
             self._prune()
         except Exception as exc:  # a read-only or full disk costs start-up time, not answers
             log.warning("cannot write the index cache in %s: %s", self.folder, exc)
         finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
             if seconds is not None:
                 seconds["index_cache_save"] = time.perf_counter() - started
             with _saving_lock:

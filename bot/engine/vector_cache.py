@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from bot.engine.cache_files import entry_path, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class VectorCache:
 
     def _path(self, key: str) -> Path:
         assert self.folder is not None
-        return self.folder / key[:2] / f"{key}.npy"
+        return entry_path(self.folder, key, ".npy")
 
     def load(self, key: str, rows: int, dims: int) -> np.ndarray | None:
         if self.folder is None:
@@ -97,11 +97,8 @@ class VectorCache:
             return
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, vectors.astype(np.float16), allow_pickle=False)
-            os.replace(tmp, path)
+            write_atomic(path, lambda fh: np.save(fh, vectors.astype(np.float16),
+                                                  allow_pickle=False))
         except OSError as exc:  # a read-only or full disk costs speed, not answers
             log.warning("cannot write the vector cache in %s: %s", self.folder, exc)
 
