@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.engine.answer import Answerer
 from bot.engine.embedder import Embedder, ModelFileError, load_embedder, model_info
 from bot.engine.index import build_index
 from bot.engine.intents import classify
@@ -241,6 +242,20 @@ def test_a_line_carries_the_next_sentence_that_continues_its_point(tmp_path: Pat
     assert not a.abstained, a.text
     line = a.citations[0]
     assert "In addition, its supplier" in line.quote and len(line.sentence_ids) == 2
+
+
+def test_no_sentence_is_shown_twice_when_an_anaphor_and_its_antecedent_are_both_picked(
+        tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Smog\n\nThe air in Lanport was foul on Sunday. These smog events happen every "
+        "winter. The river froze in January.\n", encoding="utf-8")
+    ix = build_index(tmp_path)
+    first, anaphor = (i for i, s in enumerate(ix.sentences) if s.text.startswith(("The air",
+                                                                                "These")))
+    for shown in ([anaphor, first], [first, anaphor]):
+        lines = Answerer(ix)._lines(shown, "why")
+        ids = [i for ln in lines for i in (*ln.context, ln.sentence, *ln.after)]
+        assert sorted(ids) == sorted(set(ids)) == sorted(shown), (shown, lines)
 
 
 def test_coverage_pick_spans_distinct_points() -> None:

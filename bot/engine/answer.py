@@ -420,10 +420,10 @@ class Answerer:
         merged: set[int] = set()
         emitted: set[int] = set()
         for i in shown:
-            if i in merged:
+            if i in merged or i in emitted:
                 continue
-            emitted.add(i)
-            line = self._line(i, kind)
+            line = self._line(i, kind, exclude=emitted)
+            emitted.update((i, *line.context))
             j = carried.get(i, i + 1)
             if (j < int(self.ix.para_end[i]) and self.ix.answerable[j]
                     and j not in line.context and j not in merged and j not in emitted
@@ -435,9 +435,11 @@ class Answerer:
             out.append(line)
         return out
 
-    def _line(self, i: int, kind: str) -> Line:
+    def _line(self, i: int, kind: str, exclude: Collection[int] = ()) -> Line:
+        """Sentence `i` as a line, after its anaphor's antecedent unless that is in `exclude`
+        (already shown on a line of its own)."""
         text = self.ix.sentences[i].text
-        before = self._context(i)
+        before = [b for b in self._context(i) if b not in exclude]
         if before:
             text = self.ix.sentences[before[0]].text + " " + text
         suffix = ""
