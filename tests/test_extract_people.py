@@ -206,3 +206,28 @@ def test_place_in_a_role_phrase_is_not_a_person(tmp_path: Path) -> None:
     assert speaker(ix, "Karen Smith, the mayor of Riverton, said the river had crested.") == smith
     assert speaker(ix, "“The worst is behind us,” she said.") == smith
     assert ix.extraction.alias_index.get("riverton", "").startswith("person:") is False
+
+
+def test_a_title_with_initials_stays_a_title_before_the_speaker(tmp_path: Path) -> None:
+    ix = build(tmp_path, a="Court\n\nThe jury deliberated for an hour. \"Justice was served "
+               "today,\" said U.S. Attorney Dana Pell.\n")
+    assert "U.S" not in ix.people_names()
+    assert person(ix, "Dana Pell").role == "U.S. Attorney"
+    assert speaker(ix, "\"Justice was served today,\" said U.S. Attorney Dana Pell.") \
+        == key_of(ix, "Dana Pell")
+
+
+def test_a_quotation_of_several_sentences_is_its_closing_speakers(tmp_path: Path) -> None:
+    ix = build(tmp_path, a="Budget\n\nThe council met on Monday. \u201cThe budget is tight. "
+               "We will cut the parks fund first. Nobody wants that,\u201d said mayor Ann "
+               "Olsen. The vote is next week.\n\nA later paragraph. \u201cIt opens here. "
+               "And closes here.\u201d Then the reporter goes on.\n")
+    olsen = key_of(ix, "Ann Olsen")
+    for text in ("\u201cThe budget is tight.", "We will cut the parks fund first.",
+                 "Nobody wants that,\u201d said mayor Ann Olsen."):
+        assert speaker(ix, text) == olsen, text
+        idx = next(s.idx for s in ix.sentences if s.text == text)
+        assert ix.extraction.attributions[idx].direct
+    assert speaker(ix, "The council met on Monday.") is None
+    assert speaker(ix, "The vote is next week.") is None
+    assert speaker(ix, "And closes here.\u201d") is None  # nobody is named: nobody's

@@ -35,7 +35,7 @@ from bot.engine.text import fold as _fold_text
 fold = lru_cache(maxsize=1 << 16)(_fold_text)
 """`text.fold` remembered: extraction folds the same few thousand words millions of times."""
 
-_TOKEN = re.compile(r"[^\W\d_][\w’'\-.]*[^\W_]|[^\W\d_]", re.UNICODE)
+_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W\d_][\w’'\-.]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CONNECTORS = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "del", "bin", "ibn",
                          "al", "el", "le", "la"})
 _ORG_LINKS = frozenset({"of", "for"})  # "Ministry of Health", "Institute for Fiscal Studies"
@@ -248,6 +248,33 @@ _POSSESSIVE_GAP = re.compile(r"^(?:[’']s)?\s*(?:,\s*)?")
 
 def _after(text: str, end: int) -> str:
     return _POSSESSIVE_GAP.sub("", text[end: end + 24].lower(), count=1)
+
+
+def _before_name(text: str, sp: Span) -> str:
+    """The few words before a name, lower case, its title and role words skipped: in `said
+    U.S. Attorney Nealy Cox` the verb comes before the title."""
+    head = text[: sp.start].rstrip()
+    if sp.title and head.endswith(sp.title):
+        head = head[: -len(sp.title)].rstrip()
+    for _ in range(3):  # `said mayor Ann Olsen`, `said chief economist Jo Lee`
+        rest, _, last = head.rpartition(" ")
+        if not rest or not (is_role_word(last) or fold(last) in TITLES):
+            break
+        head = rest
+    return head[-14:].lower() + " "
+
+
+def quote_open_after(text: str, open_: bool) -> bool:
+    """Whether a quotation is still open after `text`, given whether one was open before it:
+    a quotation of several sentences is attributed once, after its last one."""
+    for ch in text:
+        if ch == "“":
+            open_ = True
+        elif ch == "”":
+            open_ = False
+        elif ch == '"':
+            open_ = not open_
+    return open_
 
 
 def _speech_before(before: str) -> bool:
@@ -647,7 +674,7 @@ class _Builder:
                     if place is not None:
                         inner.append(place)
                         surface[fold(place.text)][place.text] += 1
-                before = text[max(0, sp.start - 14): sp.start].lower()
+                before = _before_name(text, sp)
                 after = _after(text, sp.end)
                 # `the mayor of Riverton, said`: a name governed by a preposition is not the speaker
                 near_speech = _speech_before(before) or (
@@ -811,10 +838,13 @@ class _Builder:
             prev_people: list[str] = []
             for para in doc.paragraphs:
                 para_speaker: str | None = None
+                quoted: list[int] = []  # sentences of a quotation still open, unattributed
                 for s_idx in para.sentences:
                     s = self.sentences[s_idx]
                     if s.kind not in ("body", "caption"):
                         continue
+                    was_open = bool(quoted)
+                    still_open = quote_open_after(s.text, was_open)
                     people_here: list[str] = []
                     named: list[tuple[Span, str]] = []  # the people's spans, in text order
                     for sp in self.spans.get(s_idx, []):
@@ -834,6 +864,14 @@ class _Builder:
                         self._descriptions(s, recent)
                         attribution = self._attribute(s, named, people_here, recent, prev_people,
                                                       last_speaker, para_speaker)
+                        if attribution and attribution.person and was_open:
+                            # `“A. B,” said X.`: X said the whole quotation
+                            attribution = replace(attribution, direct=True)
+                            for k in quoted:
+                                if k not in self.attributions:
+                                    self.attributions[k] = replace(attribution, sentence=k)
+                                    self.entities[attribution.person].quotes.append(k)
+                        quoted = [] if attribution or not still_open else [*quoted, s_idx]
                         if attribution:
                             self.attributions[s_idx] = attribution
                             if attribution.person:
@@ -924,7 +962,7 @@ class _Builder:
         direct = scan.direct
         outlet = scan.outlet_end if scan.outlet_end in self.outlets else None
         for sp, key in named:
-            before = text[max(0, sp.start - 14): sp.start].lower()
+            before = _before_name(text, sp)
             if (_speech_before(before) and not sp.possessive) or _speech_after_apposition(
                     text, sp.end) or (_speech_after(_after(text, sp.end))
                                       and not _governed(text, sp.start)):
