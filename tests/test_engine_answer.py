@@ -143,3 +143,30 @@ def test_a_repeated_question_is_answered_from_the_memo_with_its_own_id() -> None
     card = index.who("Tertitskiy")
     assert card.source_command == "who" and card.question == "Tertitskiy"
     assert card.text == index.compute("who", "Tertitskiy").text
+
+
+def test_what_someone_said_about_a_topic_puts_their_closest_quote_first(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Galaxy model\n\nThe simulation ran for eighteen months. \u201cThe next run will add "
+        "magnetic fields,\u201d Lind said. \u201cIt needs a bigger supercomputer,\u201d Lind "
+        "added.\n", encoding="utf-8")
+    ix = build_index(tmp_path)
+    for about, first in (("magnetism", "magnetic fields"), ("the hardware", "supercomputer")):
+        a = ix.answer(f"what did Lind say about {about}")
+        assert_grounded(ix, a)
+        assert first in a.citations[0].quote, (about, a.text)
+
+
+def test_someone_quoted_in_a_way_extraction_missed_is_answered_from_the_articles(
+        tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Museum repairs\n\nThe city museum will close for repairs in March. Architect Mia "
+        "Holt had said years ago, \u201cThe roof of the museum leaks every winter and the damp "
+        "ruins the paintings.\u201d The repairs will cost four million euros.\n",
+        encoding="utf-8")
+    ix = build_index(tmp_path)
+    a = ix.answer("what did Holt say about the roof")
+    assert not a.abstained and "leaks every winter" in a.citations[0].quote, a.text
+    assert ix.answer("what did Holt say about football").abstained
+    absent = ix.answer("what did Holt say about the weather in Lima")
+    assert absent.abstained and "don't mention Lima" in absent.text

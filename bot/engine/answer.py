@@ -90,9 +90,20 @@ class Answerer:
             return self._ranked(question, intent, reasons=True)
         if intent.kind in ("who", "quote") and intent.subject:
             person = self.find_person(intent.subject)
-            if person is not None:
-                return self._quotes(question, person) if intent.kind == "quote" else \
-                    self._card(question, person)
+            if person is not None and intent.kind == "who":
+                return self._card(question, person)
+            if person is not None and intent.kind == "quote":
+                about = _as_typed(question, intent.rest)
+                unknown = [n for n in self._names(about) if not self._name_known(n)]
+                if unknown:  # `what did X say about Lima`: X may be quoted, Lima is absent
+                    named = _as_typed(question, unknown[0])
+                    return self._abstain(question, "quote",
+                                         f"The articles don't mention {named}.")
+                if person.quotes:
+                    return self._quotes(question, person, intent.rest)
+                # quoted nowhere we could tell: their words may be reported some other way
+                ranked = self._ranked(question, intent)
+                return self._quotes(question, person) if ranked.abstained else ranked
             if intent.kind == "who":
                 found = self._mentions(question, intent.subject)
                 if found is not None:
@@ -216,9 +227,14 @@ class Answerer:
         return self._compose(question, "who", lines, head=head, title=person.name,
                              about=person.name)
 
-    def _quotes(self, question: str, person: Entity) -> Answer:
+    def _quotes(self, question: str, person: Entity, about: str = "") -> Answer:
+        """What the person is quoted saying: direct quotations first, or, for `what did X
+        say about Y`, those closest in meaning to Y first."""
         direct = [i for i in person.quotes if self._direct(i)]
         order = direct + [i for i in person.quotes if i not in direct]
+        if content_tokens(about):
+            closeness = self.ix.cosines(about)
+            order.sort(key=lambda i: -float(closeness[i]))
         lines = [Line(i, self.ix.sentences[i].text) for i in order if self.ix.answerable[i]]
         if not lines:
             return self._abstain(question, "quote",
