@@ -231,3 +231,20 @@ def test_a_quotation_of_several_sentences_is_its_closing_speakers(tmp_path: Path
     assert speaker(ix, "The council met on Monday.") is None
     assert speaker(ix, "The vote is next week.") is None
     assert speaker(ix, "And closes here.\u201d") is None  # nobody is named: nobody's
+
+
+def test_a_role_stated_outright_or_ending_an_apposition_is_the_role(tmp_path: Path) -> None:
+    ix = build(tmp_path, a="Ads\n\nThe campaign drew mockery, but Mia Holt was worried. Holt is "
+               "the CEO of Brightline, the Spokane agency behind another campaign. Somebody "
+               "from the general public might laugh, said Tom Reyes, Oregon State Department "
+               "of Health information officer, on Monday.\n")
+    assert person(ix, "Mia Holt").role == "the CEO of Brightline"
+    assert person(ix, "Tom Reyes").role == "Oregon State Department of Health information officer"
+
+
+def test_a_role_word_modifying_another_noun_describes_nobody(tmp_path: Path) -> None:
+    ix = build(tmp_path, a="Ads\n\nAnn Olsen designed the posters. The general public did "
+               "not like them. The chief executive said the posters stay.\n")
+    olsen = person(ix, "Ann Olsen")
+    assert olsen.role != "general" and "general" not in olsen.descriptions
+    assert "chief executive" in olsen.descriptions or olsen.role == "chief executive"

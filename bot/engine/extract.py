@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from bot.engine.documents import Document, Sentence
 from bot.engine.gazetteer import given_name_sex, is_given_name, place_names
 from bot.engine.lexicon import (
+    ADJECTIVAL_ROLES,
     ORG_WORDS,
     OUTLET_HINTS,
     REPORTING_VERBS,
@@ -30,6 +31,7 @@ from bot.engine.lexicon import (
     STOPWORDS_CAPS,
     TITLES,
 )
+from bot.engine.text import STOPWORDS
 from bot.engine.text import fold as _fold_text
 
 fold = lru_cache(maxsize=1 << 16)(_fold_text)
@@ -134,8 +136,15 @@ def role_description(phrase: str) -> str | None:
     words_ = phrase.split()
     for k, w in enumerate(words_):
         if fold(w) in ROLE_NOUNS and w[:1].islower():
-            if k + 1 < len(words_) and words_[k + 1][:1].isupper():
+            while k + 1 < len(words_) and fold(words_[k + 1]) in ROLE_NOUNS:
+                k += 1  # `the chief executive`, `the prime minister`
+            nxt = words_[k + 1] if k + 1 < len(words_) else ""
+            if nxt[:1].isupper():
                 return None
+            after = fold(nxt)
+            if fold(words_[k]) in ADJECTIVAL_ROLES and after and after not in STOPWORDS and (
+                    after not in SPEECH_VERBS | REPORTING_VERBS and not after.endswith("ed")):
+                return None  # `the general public`, not `the chief executive said`
             return " ".join(words_[: k + 1])
         if fold(w) in STOPWORDS_CAPS:
             return None
@@ -323,6 +332,8 @@ def _apposition(text: str, end: int) -> Apposition | None:
     if head and fold(words_[head[0]]) in SPEECH_VERBS:
         return None
     first = next((k for k in head[:4] if is_role_word(words_[k].strip(".,"))), None)
+    if first is None and len(words_) <= 10 and is_role_word(words_[-1].strip(".,")):
+        first = len(words_) - 1  # `Jo Lee, Washington State Department of Health officer,`
     if first is None:
         return None
     return role, tuple(words_), first
@@ -341,6 +352,23 @@ def _role_after(text: str, end: int, is_name: Callable[[str], bool] | None = Non
         return None
     role, words_, first = app
     if _titles_other_name(list(words_), first, is_name):
+        return None
+    return role
+
+
+_STATED_ROLE = re.compile(r"(?:’s|'s)?\s+(?:is|was|has been|had been|serves as|served as)\s+"
+                          r"(?P<role>(?:the|a|an)\s+[^,;:.()“”\"]{2,160})")
+
+
+def _role_stated(text: str, end: int) -> str | None:
+    """`Jo Lee is the CEO of DH, …` → 'the CEO of DH': a role said of the name outright (a
+    role word among its first four words)."""
+    m = _STATED_ROLE.match(text, end)
+    if not m:
+        return None
+    role = m.group("role").strip()
+    words_ = role.split()
+    if not any(is_role_word(w) for w in words_[1:4]) or len(words_) > 20:
         return None
     return role
 
@@ -918,7 +946,7 @@ class _Builder:
                 if not self._is_person_name(place):
                     role = f"{role} {' '.join(m.group('prep').split())} {place}"
         role = self._role_after(s, sp.end, self._is_person_name) or role or _role_before(
-            s.text, sp.start)
+            s.text, sp.start) or _role_stated(s.text, sp.end)
         if role:
             role = _strip_outlets(role, self.outlets).strip(" ,")
         if role and (ent.role is None or (ent.role == "author" and role != "author")):

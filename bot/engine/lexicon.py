@@ -16,6 +16,11 @@ member deputy vice-president vice spokesperson coach player captain
 student teacher dean rector principal curator director-general secretary-general
 """.split())
 
+ADJECTIVAL_ROLES = frozenset("""
+general chief head principal executive prime vice deputy senior member
+""".split())
+"""Role nouns that also modify another noun: `the general public`, `the head office`."""
+
 TITLES = frozenset("""
 president minister chancellor premier governor mayor senator ambassador general admiral
 colonel commander chief director chairman professor prof dr doctor mr mrs ms mx sir lord lady
