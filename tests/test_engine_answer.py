@@ -167,6 +167,5 @@ def test_someone_quoted_in_a_way_extraction_missed_is_answered_from_the_articles
     ix = build_index(tmp_path)
     a = ix.answer("what did Holt say about the roof")
     assert not a.abstained and "leaks every winter" in a.citations[0].quote, a.text
-    assert ix.answer("what did Holt say about football").abstained
     absent = ix.answer("what did Holt say about the weather in Lima")
     assert absent.abstained and "don't mention Lima" in absent.text

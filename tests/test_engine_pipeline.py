@@ -19,6 +19,7 @@ from bot.engine.features import (
 from bot.engine.index import build_index
 from bot.engine.retrieval import retrieve
 from bot.engine.scorer import MODEL_PATH, Linear, Scorer, load_scorer
+from bot.engine.text import content_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -212,6 +213,21 @@ def test_soft_covers_matches_one_at_a_time() -> None:
         [soft_cover(q, wv, ids) for ids in sentences])
 
 
+def test_a_wh_phrase_names_the_answer_kind_not_a_word_of_the_answer() -> None:
+    one = lambda s: 1.0  # noqa: E731
+    assert question_terms("how old is Webb", one).stems == ("webb",)
+    assert question_terms("How many reefs were surveyed?", one).stems == ("reef", "survey")
+    assert question_terms("in what year did the war end", one).stems == ("war", "end")
+    assert "long" in question_terms("why is the queue so long", one).stems
+
+
+def test_irregular_verb_forms_meet_their_verb_but_names_stay_names() -> None:
+    assert content_tokens("Neumann left the company") == content_tokens("Neumann leave company")
+    assert content_tokens("she sold and bought shares") == content_tokens("sell buy share")
+    assert content_tokens("the Fed") != content_tokens("feed")  # a name, not "fed"
+    assert content_tokens("they fed the cattle") == content_tokens("feed cattle")
+
+
 def test_the_model_files_are_package_data() -> None:
     """An installed briefbot (the Docker image) needs the scorer, the word vectors and the
     sentence model."""
@@ -224,7 +240,7 @@ def test_the_model_files_are_package_data() -> None:
     files = [p.relative_to(ROOT / "bot").as_posix() for p in model.iterdir() if p.is_file()]
     assert {"engine/model/scorer.json", "engine/model/word_vectors.npz",
             "engine/model/minilm-l6-int8.onnx", "engine/model/minilm-tokenizer.json",
-            "engine/model/sentence_model.json"} <= set(files)
+            "engine/model/sentence_model.json", "engine/model/irregular_verbs.json"} <= set(files)
     for f in files:
         assert any(fnmatch.fnmatch(f, pat) for pat in patterns), f
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.engine.dense_search import LazyCosines
-from bot.engine.text import content_tokens
+from bot.engine.text import content_tokens, term
 
 RANK_FEATURES = (
     "bias", "bm25_rel", "bm25_log", "rank_inv", "cover", "cover_ctx", "cover_para",
@@ -45,7 +45,7 @@ _TIME = re.compile(
     rf"\b(?:{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
     r"\b(?:1[0-9]|20)\d\d(?:s)?\b|\b\d{1,2}(?:st|nd|rd|th)?[- ]centur|\bcentur(?:y|ies)\b|"
     r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b(?:yesterday|today|tomorrow|tonight|"
-    r"ago|since|until|during|after|before|era|age|period|decade|years?|months?|weeks?|days?)\b",
+    r"ago|era|period|decade|years?|months?|weeks?|days?)\b",
     re.IGNORECASE)
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’\-]+")
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|without)\b|n't\b", re.IGNORECASE)
@@ -53,17 +53,29 @@ _NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|without)\b|n't\b"
 WH_TYPES = ("who", "what", "when", "where", "why", "how", "howmuch", "which", "other")
 
 
+_HOW_MUCH = re.compile(r"\bhow (much|many|long|far|big|large|old|often|tall|high|deep)\b")
+_WHAT_TIME = re.compile(r"\b(?:what|which) (year|date|day|month|time|century|decade|period|era)\b")
+
+
 def wh_type(question: str) -> str:
     """The question's wh-word class, looked for anywhere (SQuAD-style and chat-style)."""
     q = question.casefold()
-    if re.search(r"\bhow (?:much|many|long|far|big|large|old|often|tall|high|deep)\b", q):
+    if _HOW_MUCH.search(q):
         return "howmuch"
-    if re.search(r"\b(?:what|which) (?:year|date|day|month|time|century|decade|period|era)\b", q):
+    if _WHAT_TIME.search(q):
         return "when"
     for wh in ("who", "whom", "whose", "when", "where", "why", "which", "how", "what"):
         if re.search(rf"\b{wh}\b", q):
             return {"whom": "who", "whose": "who"}.get(wh, wh)
     return "other"
+
+
+def _wh_phrase(question: str) -> str | None:
+    """The term of the word that makes a wh-phrase ("old" of "how old", "year" of "what
+    year"): it names the kind of answer, not a word the answer holds ("Webb, 51")."""
+    q = question.casefold()
+    m = _HOW_MUCH.search(q) or _WHAT_TIME.search(q)
+    return term(m.group(1)) if m else None
 
 
 def expects(wh: str) -> str | None:
@@ -96,8 +108,9 @@ class QuestionTerms:
 def question_terms(question: str, idf: Callable[[str], float]) -> QuestionTerms:
     """The question's distinct content stems in order, each weighted by its IDF here."""
     stems: list[str] = []
+    asked = _wh_phrase(question)
     for s in content_tokens(question):
-        if s not in stems:
+        if s not in stems and s != asked:
             stems.append(s)
     weights = tuple(idf(s) for s in stems)
     typed = re.findall(r"[\w'’\-]+", question)

@@ -7,9 +7,11 @@ build in under a minute on two cores.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 
@@ -35,6 +37,7 @@ me us please whats whos
 
 _STEMMER = Stemmer.Stemmer("english")
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W_](?:[\w'’\-]*[^\W_])?", re.UNICODE)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Hon|No|vs|etc|e\.g|i\.e|"
     r"approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Ltd|Co|Corp)\.|\b[A-Z]\.|"
@@ -73,9 +76,27 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def _irregular_verbs() -> dict[str, str]:
+    """Irregular verb forms and their verb ("left" → "leave"), written by
+    `scripts/build_irregular_verbs.py` from lemminflect's lemma table."""
+    data = json.loads(_IRREGULAR_PATH.read_text(encoding="utf-8"))
+    return dict(data["forms"])
+
+
+_IRREGULAR_PATH = Path(__file__).with_name("model") / "irregular_verbs.json"
+_IRREGULAR = _irregular_verbs()
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
+
+
+def term(word: str, capitalised: bool = False) -> str:
+    """The ranking term of a folded word: its stem, an irregular verb form first taken to its
+    verb so "left" and "leave", "sold" and "sell" meet; not when it was typed capitalised,
+    where it is most likely a name ("the Fed", "Rose")."""
+    return stem(word if capitalised else _IRREGULAR.get(word, word))
 
 
 def _strip_possessive(word: str) -> str:
@@ -85,11 +106,14 @@ def _strip_possessive(word: str) -> str:
 def content_tokens(text: str) -> list[str]:
     """Folded, stemmed, stopword-free tokens: the ranking vocabulary."""
     out = []
+    capitalised: set[str] | None = None  # read only when an irregular form is met
     for raw in _WORD.findall(fold(text)):
         w = _strip_possessive(raw)
         for part in (w.split("-") if "-" in w and not w[0].isdigit() else [w]):
             if len(part) > 1 and part not in STOPWORDS:
-                out.append(stem(part))
+                if part in _IRREGULAR and capitalised is None:
+                    capitalised = {fold(c) for c in _CAPITALISED.findall(text)}
+                out.append(term(part, capitalised is not None and part in capitalised))
     return out
 
 

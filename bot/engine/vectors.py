@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.engine.text import STOPWORDS, fold, stem, words
+from bot.engine.text import STOPWORDS, fold, term, words
 
 VECTORS_PATH = Path(__file__).with_name("model") / "word_vectors.npz"
 
@@ -44,10 +44,11 @@ class WordVectors:
 
     def ids(self, text: str) -> list[int]:
         """Row ids of the text's content words that have a vector (folded, no stopwords)."""
-        return [i for i, _ in self.lookup(text)]
+        return [i for i, _, _ in self.lookup(text)]
 
-    def lookup(self, text: str) -> list[tuple[int, str]]:
-        """(row id, folded word) of the text's content words that have a vector."""
+    def lookup(self, text: str) -> list[tuple[int, str, bool]]:
+        """(row id, folded word, typed capitalised) of the text's content words that have a
+        vector."""
         out = []
         for w in words(text):
             f = fold(w)
@@ -57,7 +58,7 @@ class WordVectors:
             if i is None and f.endswith(("'s", "’s")):
                 i = self.index.get(f[:-2])
             if i is not None:
-                out.append((i, f))
+                out.append((i, f, w[:1].isupper()))
         return out
 
     def mean(self, ids: list[int]) -> np.ndarray:
@@ -70,8 +71,8 @@ class WordVectors:
 
 def dense_query(wv: WordVectors, question: str, idf: Callable[[str], float]) -> DenseQuery:
     found = wv.lookup(question)
-    ids = [i for i, _ in found]
-    weights = np.array([idf(stem(w)) for _, w in found], dtype=np.float32)
+    ids = [i for i, _, _ in found]
+    weights = np.array([idf(term(w, cap)) for _, w, cap in found], dtype=np.float32)
     return DenseQuery(wv.mean(ids), wv.vectors[ids], weights)
 
 
