@@ -2,8 +2,8 @@
 
 `tests/fixtures/heldout/` holds six articles from a public extraction benchmark with questions
 written from the text before any answer was seen (see its README). Every answer must be
-grounded and within the limit. The floors are just below what the engine scores today (57 of
-96 right by the shared rule, 80 % of answerable questions answered, 15 of 30 uncovered ones
+grounded and within the limit. The floors are just below what the engine scores today (61 of
+96 right by the shared rule, 54 of 66 answerable questions answered, 15 of 30 uncovered ones
 abstained on; failures are printed), so a regression fails and a better engine passes.
 """
 
@@ -61,13 +61,13 @@ def test_most_questions_answered_right(results) -> None:
     right = [correct(q, text, abstained) for q, text, abstained in rows]
     wrong = [f"{q['id']}: {text[:120]!r}" for (q, text, _), ok in zip(rows, right, strict=True)
              if not ok]
-    assert sum(right) / len(right) >= 0.55, "\n".join(wrong)
+    assert sum(right) / len(right) >= 0.60, "\n".join(wrong)
 
 
 def test_answerable_questions_mostly_answered(results) -> None:
     rows = [r for rs in results.values() for r in rs if r[0]["kind"] != "abstain"]
     answered = sum(not abstained for _, _, abstained in rows)
-    assert answered / len(rows) >= 0.78
+    assert answered / len(rows) >= 0.80
 
 
 def test_uncovered_questions_mostly_abstained(results) -> None:
