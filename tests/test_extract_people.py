@@ -9,7 +9,9 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from bot.engine.extract import Entity
+import pytest
+
+from bot.engine.extract import Entity, quote_open_after
 from bot.engine.index import KnowledgeIndex, build_index
 
 
@@ -248,3 +250,15 @@ def test_a_role_word_modifying_another_noun_describes_nobody(tmp_path: Path) -> 
     olsen = person(ix, "Ann Olsen")
     assert olsen.role != "general" and "general" not in olsen.descriptions
     assert "chief executive" in olsen.descriptions or olsen.role == "chief executive"
+
+
+@pytest.mark.parametrize(("text", "was_open", "still_open"), [
+    ("No quotation here.", False, False), ("No quotation here.", True, True),
+    ("\u201cThe budget is tight.", False, True), ("Nobody wants it,\u201d she said.", True, False),
+    ("\u201cIt works,\u201d he said.", False, False), ('"It opens.', False, True),
+    ('It closes." Then more.', True, False), ('"Both," he said.', False, False),
+    ('\u201cCurly\u201d and then "straight', False, True), ("Still \u201copen", True, True),
+])
+def test_a_quotation_is_open_after_a_sentence_when_its_last_mark_opens_it(
+        text: str, was_open: bool, still_open: bool) -> None:
+    assert quote_open_after(text, was_open) is still_open

@@ -276,7 +276,13 @@ def _before_name(text: str, sp: Span) -> str:
 def quote_open_after(text: str, open_: bool) -> bool:
     """Whether a quotation is still open after `text`, given whether one was open before it:
     a quotation of several sentences is attributed once, after its last one."""
-    for ch in text:
+    straight = text.count('"')
+    last_open, last_close = text.rfind("“"), text.rfind("”")
+    if last_open == last_close:  # both -1: no curly quotes (the usual sentence has no quotes)
+        return open_ != (straight % 2 == 1)
+    if not straight:
+        return last_open > last_close
+    for ch in text:  # curly and straight quotes mixed: read them in order
         if ch == "“":
             open_ = True
         elif ch == "”":
