@@ -93,17 +93,7 @@ class Answerer:
             if person is not None and intent.kind == "who":
                 return self._card(question, person)
             if person is not None and intent.kind == "quote":
-                about = _as_typed(question, intent.rest)
-                unknown = [n for n in self._names(about) if not self._name_known(n)]
-                if unknown:  # `what did X say about Lima`: X may be quoted, Lima is absent
-                    named = _as_typed(question, unknown[0])
-                    return self._abstain(question, "quote",
-                                         f"The articles don't mention {named}.")
-                if person.quotes:
-                    return self._quotes(question, person, intent.rest)
-                # quoted nowhere we could tell: their words may be reported some other way
-                ranked = self._ranked(question, intent)
-                return self._quotes(question, person) if ranked.abstained else ranked
+                return self._said(question, intent, person)
             if intent.kind == "who":
                 found = self._mentions(question, intent.subject)
                 if found is not None:
@@ -226,6 +216,20 @@ class Answerer:
             lines = [Line(i, self.ix.sentences[i].text) for i in self._byline_sentences(person)]
         return self._compose(question, "who", lines, head=head, title=person.name,
                              about=person.name)
+
+    def _said(self, question: str, intent: Intent, person: Entity) -> Answer:
+        """`what did X say (about Y)`: X's quotes, closest to Y first; an abstention naming Y
+        when the articles lack it; the ranked sentences when X is quoted nowhere extraction
+        could tell (their words may be reported some other way)."""
+        about = _as_typed(question, intent.rest)
+        unknown = [n for n in self._names(about) if not self._name_known(n)]
+        if unknown:
+            named = _as_typed(question, unknown[0])
+            return self._abstain(question, "quote", f"The articles don't mention {named}.")
+        if person.quotes:
+            return self._quotes(question, person, intent.rest)
+        ranked = self._ranked(question, intent)
+        return self._quotes(question, person) if ranked.abstained else ranked
 
     def _quotes(self, question: str, person: Entity, about: str = "") -> Answer:
         """What the person is quoted saying: direct quotations first, or, for `what did X
