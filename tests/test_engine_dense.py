@@ -244,6 +244,16 @@ def test_a_line_carries_the_next_sentence_that_continues_its_point(tmp_path: Pat
     assert "In addition, its supplier" in line.quote and len(line.sentence_ids) == 2
 
 
+def test_a_line_carries_a_next_sentence_that_adds_to_it_with_also(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Roadster\n\nTo make up for the missing roof, engineers stiffened the chassis with "
+        "cross braces. The front suspension was also made lighter. The car goes on sale in "
+        "May.\n", encoding="utf-8")
+    a = build_index(tmp_path).answer("how did engineers make up for the missing roof")
+    assert not a.abstained, a.text
+    assert "front suspension was also made lighter" in a.citations[0].quote, a.text
+
+
 def test_no_sentence_is_shown_twice_when_an_anaphor_and_its_antecedent_are_both_picked(
         tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(
