@@ -39,7 +39,7 @@ from bot.models import Answer
 _ANAPHOR = re.compile(r"^(?:That|This|These|Those|It|Such)\b")
 _CONTINUES = re.compile(  # "In addition, …", "This could…", "The front suspension was also…"
     r"^(?:In addition|Additionally|Also|Moreover|Furthermore|Besides|"
-    r"This|That|These|Those|It|Such|Then|So)\b|^(?:[\w’'-]+,? ){1,5}(?:also|too)\b")
+    r"This|That|These|Those|It|Such|Then|So)\b|^(?:[\w’'-]+,? ){1,5}also\b")
 NAME_MATCH = 80
 PASSAGE_CHARS = 420
 """A line carries its next sentence only while the two stay this short (two sentences)."""
