@@ -262,3 +262,12 @@ def test_a_role_word_modifying_another_noun_describes_nobody(tmp_path: Path) -> 
 def test_a_quotation_is_open_after_a_sentence_when_its_last_mark_opens_it(
         text: str, was_open: bool, still_open: bool) -> None:
     assert quote_open_after(text, was_open) is still_open
+
+
+def test_a_given_name_before_an_acronym_is_a_model_not_a_person(tmp_path: Path) -> None:
+    ix = build(tmp_path, a="Cars\n\nThe show opened on Monday. Visitors liked the new Lexus LC "
+               "500 most, and Jo Lee of Birch Motors liked it too. Struan WA Wilkie wrote the "
+               "review.\n")
+    names = ix.people_names()
+    assert "Lexus LC" not in names
+    assert "Struan WA Wilkie" in names

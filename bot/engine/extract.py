@@ -715,8 +715,8 @@ class _Builder:
                     _speech_after(after) and not _governed(text, sp.start))
                 if len(sp.tokens) >= 2:
                     score = 0
-                    if is_given_name(sp.tokens[0]):
-                        score += 2
+                    if is_given_name(sp.tokens[0]) and not _ALL_CAPS.fullmatch(sp.tokens[-1]):
+                        score += 2  # not `Lexus LC`: a name ending in an acronym is a thing
                     if sp.title:
                         score += 3
                     if near_speech:
