@@ -1,9 +1,9 @@
 """The engine on real news articles it was never trained or tuned on.
 
-`tests/fixtures/heldout/` holds seven articles from a public extraction benchmark with questions
+`tests/fixtures/heldout/` holds eight articles from a public extraction benchmark with questions
 written from the text before any answer was seen (see its README). Every answer must be
-grounded and within the limit. The floors are just below what the engine scores today (74 of
-112 right by the shared rule, 65 of 77 answerable questions answered, 18 of 35 uncovered ones
+grounded and within the limit. The floors are just below what the engine scores today (86 of
+128 right by the shared rule, 76 of 88 answerable questions answered, 21 of 40 uncovered ones
 abstained on; failures are printed), so a regression fails and a better engine passes.
 """
 
@@ -53,7 +53,7 @@ def results() -> dict[str, list[tuple[dict, str, bool]]]:
 
 
 def test_there_are_heldout_articles() -> None:
-    assert len(ARTICLES) >= 7
+    assert len(ARTICLES) >= 8
 
 
 def test_most_questions_answered_right(results) -> None:
@@ -61,15 +61,15 @@ def test_most_questions_answered_right(results) -> None:
     right = [correct(q, text, abstained) for q, text, abstained in rows]
     wrong = [f"{q['id']}: {text[:120]!r}" for (q, text, _), ok in zip(rows, right, strict=True)
              if not ok]
-    assert sum(right) / len(right) >= 0.63, "\n".join(wrong)
+    assert sum(right) / len(right) >= 0.64, "\n".join(wrong)
 
 
 def test_answerable_questions_mostly_answered(results) -> None:
     rows = [r for rs in results.values() for r in rs if r[0]["kind"] != "abstain"]
     answered = sum(not abstained for _, _, abstained in rows)
-    assert answered / len(rows) >= 0.82
+    assert answered / len(rows) >= 0.84
 
 
 def test_uncovered_questions_mostly_abstained(results) -> None:
     rows = [r for rs in results.values() for r in rs if r[0]["kind"] == "abstain"]
-    assert sum(abstained for _, _, abstained in rows) / len(rows) >= 0.48
+    assert sum(abstained for _, _, abstained in rows) / len(rows) >= 0.50
