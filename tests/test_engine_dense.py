@@ -254,6 +254,18 @@ def test_a_line_carries_a_next_sentence_that_adds_to_it_with_also(tmp_path: Path
     assert "front suspension was also made lighter" in a.citations[0].quote, a.text
 
 
+def test_a_line_that_announces_a_list_carries_the_first_item(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(
+        "Bridge grant\n\nThe city gave the bridge trust a grant of two million euros.\n\n"
+        "We do see risks to the success of this grant:\n\nThe river may flood the site "
+        "before the piers are built.\n\nThe trust has never built a bridge.\n",
+        encoding="utf-8")
+    ix = build_index(tmp_path)
+    lines = Answerer(ix)._lines([next(i for i, t in enumerate(ix.texts) if t.endswith(":"))],
+                                "why")
+    assert lines[0].text.endswith("before the piers are built.") and len(lines[0].after) == 1
+
+
 def test_no_sentence_is_shown_twice_when_an_anaphor_and_its_antecedent_are_both_picked(
         tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(

@@ -446,15 +446,20 @@ class Answerer:
             line = self._line(i, kind, exclude=emitted)
             emitted.update((i, *line.context))
             j = carried.get(i, i + 1)
-            if (j < int(self.ix.para_end[i]) and self.ix.answerable[j]
+            announces = texts[i].rstrip().endswith(":")  # "We do see risks:" + the first
+            if ((j < int(self.ix.para_end[i]) or (announces and self._same_doc(i, j)))
+                    and self.ix.answerable[j]
                     and j not in line.context and j not in merged and j not in emitted
-                    and (j in carried.values() or _CONTINUES.match(texts[j]))
+                    and (announces or j in carried.values() or _CONTINUES.match(texts[j]))
                     and len(line.text) + len(texts[j]) < PASSAGE_CHARS):
                 line.text = f"{line.text} {texts[j]}"
                 line.after = (j,)
                 merged.add(j)
             out.append(line)
         return out
+
+    def _same_doc(self, i: int, j: int) -> bool:
+        return j < len(self.ix.sentences) and self.ix.sentences[j].doc == self.ix.sentences[i].doc
 
     def _line(self, i: int, kind: str, exclude: Collection[int] = ()) -> Line:
         """Sentence `i` as a line, after its anaphor's antecedent unless that is in `exclude`
