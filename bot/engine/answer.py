@@ -222,11 +222,9 @@ class Answerer:
         """`what did X say (about Y)`: X's quotes, closest to Y first; an abstention naming Y
         when the articles lack it; the ranked sentences when X is quoted nowhere extraction
         could tell (their words may be reported some other way)."""
-        about = _as_typed(question, intent.rest)
-        unknown = [n for n in self._names(about) if not self._name_known(n)]
-        if unknown:
-            named = _as_typed(question, unknown[0])
-            return self._abstain(question, "quote", f"The articles don't mention {named}.")
+        absent = self._absent_name(question, self._names(_as_typed(question, intent.rest)))
+        if absent:
+            return self._abstain(question, "quote", f"The articles don't mention {absent}.")
         if person.quotes:
             return self._quotes(question, person, intent.rest)
         ranked = self._ranked(question, intent)
@@ -325,6 +323,11 @@ class Answerer:
             return True
         return any(self.ix.covered(s) for s in self.ix.expand(term))
 
+    def _absent_name(self, question: str, names: list[str]) -> str | None:
+        """The first of `names` (folded) no article knows, as the user typed it."""
+        unknown = next((n for n in names if not self._name_known(n)), None)
+        return None if unknown is None else _as_typed(question, unknown)
+
     def _name_known(self, name: str) -> bool:
         if name in self.ix.extraction.alias_index or self._is_covered(name):
             return True
@@ -350,10 +353,9 @@ class Answerer:
         if allowed is not None and decision is None:
             decision = self._decide(q, scorer, None)
         if decision is None:
-            unknown = [n for n in names if not self._name_known(n)]
-            if unknown:
-                named = _as_typed(question, unknown[0])
-                return self._abstain(question, kind, f"The articles don't mention {named}.")
+            absent = self._absent_name(question, names)
+            if absent:
+                return self._abstain(question, kind, f"The articles don't mention {absent}.")
             return self._abstain(question, kind, self._missing_type(kind))
         if not decision.shown:  # a follow-up with nothing relevant left
             return all_said(question, kind)

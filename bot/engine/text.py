@@ -76,6 +76,9 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_IRREGULAR_PATH = Path(__file__).with_name("model") / "irregular_verbs.json"
+
+
 def _irregular_verbs() -> dict[str, str]:
     """Irregular verb forms and their verb ("left" → "leave"), written by
     `scripts/build_irregular_verbs.py` from lemminflect's lemma table."""
@@ -83,7 +86,6 @@ def _irregular_verbs() -> dict[str, str]:
     return dict(data["forms"])
 
 
-_IRREGULAR_PATH = Path(__file__).with_name("model") / "irregular_verbs.json"
 _IRREGULAR = _irregular_verbs()
 
 
