@@ -228,6 +228,14 @@ def test_irregular_verb_forms_meet_their_verb_but_names_stay_names() -> None:
     assert content_tokens("they fed the cattle") == content_tokens("feed cattle")
 
 
+def test_a_noun_made_from_a_verb_meets_the_verb() -> None:
+    """WordNet's noun-verb derivations, where the stemmer leaves them apart."""
+    assert content_tokens("the kidnapper") == content_tokens("he kidnapped")
+    assert content_tokens("its valuation") == content_tokens("valued")
+    assert content_tokens("an investor") == content_tokens("they invested")
+    assert content_tokens("a person") != content_tokens("impersonate")  # no shared spelling
+
+
 def test_the_model_files_are_package_data() -> None:
     """An installed briefbot (the Docker image) needs the scorer, the word vectors and the
     sentence model."""
@@ -240,7 +248,8 @@ def test_the_model_files_are_package_data() -> None:
     files = [p.relative_to(ROOT / "bot").as_posix() for p in model.iterdir() if p.is_file()]
     assert {"engine/model/scorer.json", "engine/model/word_vectors.npz",
             "engine/model/minilm-l6-int8.onnx", "engine/model/minilm-tokenizer.json",
-            "engine/model/sentence_model.json", "engine/model/irregular_verbs.json"} <= set(files)
+            "engine/model/sentence_model.json", "engine/model/irregular_verbs.json",
+            "engine/model/word_families.json"} <= set(files)
     for f in files:
         assert any(fnmatch.fnmatch(f, pat) for pat in patterns), f
 

@@ -87,11 +87,23 @@ def _irregular_verbs() -> dict[str, str]:
 
 
 _IRREGULAR = _irregular_verbs()
+_FAMILIES_PATH = Path(__file__).with_name("model") / "word_families.json"
+
+
+def _word_families() -> dict[str, str]:
+    """Stems of one noun–verb family and the family's stem ("kidnapp" → "kidnap", "investor"
+    → "invest"), written by `scripts/build_word_families.py` from WordNet's derivations."""
+    data = json.loads(_FAMILIES_PATH.read_text(encoding="utf-8"))
+    return dict(data["stems"])
+
+
+_FAMILIES = _word_families()
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    s = _STEMMER.stemWord(word)
+    return _FAMILIES.get(s, s)
 
 
 def term(word: str, capitalised: bool = False) -> str:
