@@ -119,10 +119,12 @@ def trying(params: ReasonParams) -> Iterator[None]:
 _MARKERS = {
     "modal": r"\b(?:could|might|may|would|can(?:not)?|couldn't|wouldn't|won't|can't)\b",
     "negation": r"\b(?:not|no|nothing|never|none|neither|nor|without)\b|n't\b",
-    "condition": r"\b(?:unless|if|only if|provided|as long as)\b",
+    "condition": r"\b(?:unless|if|only if|provided|as long as|without)\b",
     "contrast": r"\b(?:but|however|although|though|yet|despite|whereas|instead)\b",
     "hedge": r"\b(?:doubts?|doubtful|unclear|uncertain|unlikely|unsure|not sure|limited|"
-             r"question(?:s|ed)?|concerns?|risks?|difficult|difficulty|hard)\b",
+             r"question(?:s|ed)?|concerns?|risks?|difficult|difficulty|hard|"
+             r"believes?|believed|thinks?|suggests?|seems?|appears?|probably|possibly|perhaps|"
+             r"likely)\b",
     "cause": r"\b(?:because|since|due to|as a result|owing to|so that|therefore|thus|"
              r"lead(?:s|ing)? to|caus(?:e|es|ed|ing)|result(?:s|ed)? in)\b",
 }
@@ -159,18 +161,23 @@ def pick_reasons(score: np.ndarray, vectors: np.ndarray, groups: Sequence[object
                  k: int = MAX_REASONS, params: ReasonParams = ReasonParams(),
                  first: Sequence[int] = ()) -> list[int]:
     """Positions of up to k candidates, best reason first, by MMR over the vectors
-    (sentences of one paragraph count as at least half alike, as in summaries), keeping
-    those at least `params.min_share` of the best `score`; the positions `first` lead."""
+    (sentences of one paragraph count as at least half alike, as in summaries), among
+    those at least `params.min_share` of the best `score`; the positions `first` lead.
+    The share is applied before MMR, so a slot never goes to a sentence too weak to show
+    while a stronger one, only less novel, waits."""
     if not len(score):
         return []
     score = np.asarray(score, dtype=np.float64)
-    sim = np.clip(vectors @ vectors.T, 0.0, 1.0).astype(np.float64)
-    keys = list(groups)
+    best = float(score.max())
+    keep = [p for p in range(len(score)) if p in first or score[p] >= params.min_share * best]
+    sub = np.asarray(vectors)[keep]
+    sim = np.clip(sub @ sub.T, 0.0, 1.0).astype(np.float64)
+    keys = [groups[p] for p in keep]
     same = np.array([[a == b for b in keys] for a in keys], dtype=np.float64)
     sim = np.maximum(sim, 0.5 * same)
-    picked = mmr(score, sim, k, lam=params.mmr_lambda, first=first)
-    best = float(score.max())
-    return [p for p in picked if p in first or score[p] >= params.min_share * best]
+    where = {p: n for n, p in enumerate(keep)}
+    picked = mmr(score[keep], sim, k, lam=params.mmr_lambda, first=[where[p] for p in first])
+    return [keep[n] for n in picked]
 
 
 __all__ = ["MAX_REASONS", "ReasonParams", "load_reason_params", "pick_reasons",
