@@ -271,3 +271,13 @@ def test_a_given_name_before_an_acronym_is_a_model_not_a_person(tmp_path: Path) 
     names = ix.people_names()
     assert "Lexus LC" not in names
     assert "Struan WA Wilkie" in names
+
+
+def test_a_name_a_police_force_is_named_after_is_a_place(tmp_path: Path) -> None:
+    """gender-guesser knows "Forest" as a given name; "Forest Hill police" says it is a town."""
+    ix = build(tmp_path, a="Rescue\n\nA tip led Forest Hill police officers to the motel. He "
+               "drove to Forest Hill's only motel. Ann Olsen, the mayor, thanked the officers. "
+               "Dana Hill said the town was relieved.\n")
+    names = ix.people_names()
+    assert "Forest Hill" not in names
+    assert {"Ann Olsen", "Dana Hill"} <= set(names)

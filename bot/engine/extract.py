@@ -25,6 +25,7 @@ from bot.engine.lexicon import (
     ADJECTIVAL_ROLES,
     ORG_WORDS,
     OUTLET_HINTS,
+    PLACE_HEADS,
     REPORTING_VERBS,
     ROLE_NOUNS,
     SPEECH_VERBS,
@@ -257,6 +258,14 @@ _POSSESSIVE_GAP = re.compile(r"^(?:[’']s)?\s*(?:,\s*)?")
 
 def _after(text: str, end: int) -> str:
     return _POSSESSIVE_GAP.sub("", text[end: end + 24].lower(), count=1)
+
+
+def _modifies_place_head(after: str) -> bool:
+    """`Forest Hill police`, `Travis County`: the name is followed by a noun only a place
+    name modifies (`after` as `_after` gives it, lower case)."""
+    head = after.lstrip()
+    return any(head == w or head.startswith(w + " ") or head.startswith(w + ",")
+               or head.startswith(w + ".") for w in PLACE_HEADS)
 
 
 def _before_name(text: str, sp: Span) -> str:
@@ -686,6 +695,7 @@ class _Builder:
 
     def classify(self) -> None:
         evidence: Counter[str] = Counter()
+        places: set[str] = set()  # names seen before a place's head noun ("X police")
         surface: dict[str, Counter[str]] = defaultdict(Counter)
         speech_single: set[str] = set()
         for idx, spans in self.spans.items():
@@ -715,6 +725,8 @@ class _Builder:
                     _speech_after(after) and not _governed(text, sp.start))
                 if len(sp.tokens) >= 2:
                     score = 0
+                    if _modifies_place_head(after):
+                        places.add(key)
                     if is_given_name(sp.tokens[0]) and not _ALL_CAPS.fullmatch(sp.tokens[-1]):
                         score += 2  # not `Lexus LC`: a name ending in an acronym is a thing
                     if sp.title:
@@ -732,6 +744,11 @@ class _Builder:
         for key, score in evidence.items():
             name = surface[key].most_common(1)[0][0]
             tokens = name.split()
+            if key in places and score < 3:
+                self.entities.setdefault(f"place:{key}", Entity(
+                    key=f"place:{key}", name=name, kind="place", aliases={name}))
+                self.alias_index.setdefault(key, f"place:{key}")
+                continue
             if score >= 2 and _kind_of(name, tokens) is None and not any(
                     fold(t) in STOPWORDS_CAPS for t in tokens):
                 people[key] = name

@@ -63,6 +63,14 @@ PLACE_EXTRAS = frozenset({
     "scandinavia", "western europe", "eastern europe", "central asia", "the west",
 })
 
+PLACE_HEADS = frozenset({
+    "police", "sheriff", "sheriff's", "county", "residents", "mayor", "township",
+    "firefighters", "city council",
+})
+"""Nouns a place name modifies and a person's name does not ("Forest Hill police", "Travis
+County", "Riverton residents"): a name so followed is a place, though its first word is
+a given name ("Forest")."""
+
 PRONOUNS_SUBJECT = frozenset({"he", "she", "they"})
 
 QUESTION_WORDS = frozenset("""
