@@ -38,6 +38,21 @@ def test_sentence_split_keeps_abbreviations_and_quotes() -> None:
     ]
 
 
+def test_a_product_name_in_capitals_is_not_split_at_its_period() -> None:
+    text = "The VW ID. SPACE VIZZION is the seventh EV. He lives in the US. NATO said no."
+    assert split_sentences(text) == [
+        "The VW ID. SPACE VIZZION is the seventh EV.", "He lives in the US.", "NATO said no."]
+
+
+def test_a_stopword_written_in_capitals_is_a_name() -> None:
+    from bot.engine.text import content_tokens
+
+    assert "us" in content_tokens("In the US, the car will cost more")
+    assert "us" not in content_tokens("Let us see the car")
+    assert "who" in content_tokens("The WHO warned of measles")
+    assert content_tokens("WHO SAID THAT") == content_tokens("who said that")  # shouted
+
+
 def test_front_matter_and_stable_ids() -> None:
     path = FIXTURES / "harbour-strike.md"
     doc, sents = parse_document(path, 0, 0, read_seed_text(path))

@@ -44,6 +44,11 @@ _ABBREV = re.compile(
     r"\b(?:[A-Z]\.){2,})$"
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
+_CAPS_BEFORE = re.compile(r"\b[A-Z]{1,3}\.$")
+_CAPS_AFTER = re.compile(r"[A-Z]{2,}\s+[A-Z]{2,}\b")
+"""A product name in capitals around a period ("the VW ID. SPACE VIZZION is…"): a short
+capitalised word before the period and two words in capitals after it. "…in the US. NATO
+said" is still split: one word in capitals after, then a lower-case word."""
 
 
 def fold(text: str) -> str:
@@ -62,7 +67,8 @@ def split_sentences(paragraph: str) -> list[str]:
     for match in _BOUNDARY.finditer(paragraph):
         end = match.start() + len(match.group(1))
         candidate = paragraph[start:end]
-        if _ABBREV.search(candidate.rstrip("\"'”’)]")):
+        if _ABBREV.search(candidate.rstrip("\"'”’)]")) or (
+                _CAPS_BEFORE.search(candidate) and _CAPS_AFTER.match(paragraph, match.end())):
             continue
         pieces.append(candidate.strip())
         start = match.end()
@@ -117,14 +123,27 @@ def _strip_possessive(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
+_ALL_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+
+
+def _capitals_kept(text: str) -> frozenset[str]:
+    """Stopwords written in capitals in running text: names ("the US", "WHO", "IT"), not
+    the pronoun or the question word. A text all in capitals keeps none."""
+    if text.isupper():
+        return frozenset()
+    return frozenset(w.casefold() for w in _ALL_CAPS_WORD.findall(text)
+                     if w.casefold() in STOPWORDS)
+
+
 def content_tokens(text: str) -> list[str]:
     """Folded, stemmed, stopword-free tokens: the ranking vocabulary."""
     out = []
     capitalised: set[str] | None = None  # read only when an irregular form is met
+    kept = _capitals_kept(text) if _ALL_CAPS_WORD.search(text) else frozenset()
     for raw in _WORD.findall(fold(text)):
         w = _strip_possessive(raw)
         for part in (w.split("-") if "-" in w and not w[0].isdigit() else [w]):
-            if len(part) > 1 and part not in STOPWORDS:
+            if len(part) > 1 and (part not in STOPWORDS or part in kept):
                 if part in _IRREGULAR and capitalised is None:
                     capitalised = {fold(c) for c in _CAPITALISED.findall(text)}
                 out.append(term(part, capitalised is not None and part in capitalised))
