@@ -280,3 +280,17 @@ def test_boosted_trees_walk_to_their_leaves() -> None:
     assert again.probability(np.array([[0.0, 0.2]])) == pytest.approx(p[:1])
     with pytest.raises(ValueError, match="retrain"):
         Trees.from_json(trees.to_json(), ("a",))
+
+
+@pytest.mark.parametrize(("question", "wh"), [
+    ("what's the population of Hamburg", "howmuch"),
+    ("what was the total cost of the bridge", "howmuch"),
+    ("what percentage of voters stayed home", "howmuch"),
+    ("what is the capital of France", "what"),
+    ("what area of the city flooded", "what"),  # a place, not an amount
+    ("in what age groups is it weaker", "what"),
+])
+def test_what_is_the_amount_asks_for_a_figure(question: str, wh: str) -> None:
+    from bot.engine.features import wh_type
+
+    assert wh_type(question) == wh

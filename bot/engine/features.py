@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.engine.dense_search import LazyCosines
+from bot.engine.lexicon import QUANTITY_NOUNS
 from bot.engine.text import content_tokens, term
 
 RANK_FEATURES = (
@@ -55,12 +56,18 @@ WH_TYPES = ("who", "what", "when", "where", "why", "how", "howmuch", "which", "o
 
 _HOW_MUCH = re.compile(r"\bhow (much|many|long|far|big|large|old|often|tall|high|deep)\b")
 _WHAT_TIME = re.compile(r"\b(?:what|which) (year|date|day|month|time|century|decade|period|era)\b")
+_WHAT_AMOUNT = re.compile(
+    r"\bwhat(?:'s|’s| is| was| are| were| will be| would be)? (?:the |its |their |his |her )?"
+    r"(?:(?:total|average|estimated|approximate|annual|nominal|current|new) )?"
+    r"(" + "|".join(sorted(QUANTITY_NOUNS)) + r")\b(?! groups?\b)")
+"""`what is the population of X`, `what's the total cost`: a question for an amount, like
+`how much`/`how many`; the noun stays a term (answers say "a population of 900,000")."""
 
 
 def wh_type(question: str) -> str:
     """The question's wh-word class, looked for anywhere (SQuAD-style and chat-style)."""
     q = question.casefold()
-    if _HOW_MUCH.search(q):
+    if _HOW_MUCH.search(q) or _WHAT_AMOUNT.search(q):
         return "howmuch"
     if _WHAT_TIME.search(q):
         return "when"

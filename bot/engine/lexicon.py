@@ -71,6 +71,16 @@ PLACE_HEADS = frozenset({
 County", "Riverton residents"): a name so followed is a place, though its first word is
 a given name ("Forest")."""
 
+QUANTITY_NOUNS = frozenset("""
+number amount population price cost revenue revenues income profit profits loss losses salary
+wage wages budget debt length width height depth weight mass distance speed rate percentage
+percent proportion temperature age total sum count capacity volume margin duration frequency
+density altitude elevation valuation turnover fee
+""".split())
+"""Nouns that name an amount: `what is the <noun> of X` asks for a figure, as `how much` does.
+Not those that as often name a place or a kind ("what area", "what value", "what share",
+"what size" of shoe, "what range" of hills)."""
+
 PRONOUNS_SUBJECT = frozenset({"he", "she", "they"})
 
 QUESTION_WORDS = frozenset("""
