@@ -294,3 +294,14 @@ def test_what_is_the_amount_asks_for_a_figure(question: str, wh: str) -> None:
     from bot.engine.features import wh_type
 
     assert wh_type(question) == wh
+
+
+def test_a_where_question_takes_a_place_without_a_name() -> None:
+    """"Farmers outside the city burn stubble" answers "where is the smoke from", though it
+    names no place; a sentence with neither a name nor a place word does not."""
+    from bot.engine.features import _has_type, expects
+
+    kind = expects("where")
+    assert _has_type("Farmers outside the city burn stubble.", kind, frozenset())[0] == 1.0
+    assert _has_type("The smoke came from Punjab.", kind, frozenset())[0] == 1.0
+    assert _has_type("The smoke is thick this week.", kind, frozenset())[0] == 0.0

@@ -64,6 +64,13 @@ _WHAT_AMOUNT = re.compile(
 `how much`/`how many`; the noun stays a term (answers say "a population of 900,000")."""
 
 
+_SPATIAL = re.compile(r"\b(?:outside|inside|near|nearby|north|south|east|west|northern|southern|"
+                      r"eastern|western|across|along|beyond|abroad|overseas|upstream|"
+                      r"downstream|offshore|rural|neighbou?ring)\b", re.IGNORECASE)
+"""A place given without a name ("farmers outside the city", "in the north"): what a where
+question can be answered with besides a capitalised name."""
+
+
 def wh_type(question: str) -> str:
     """The question's wh-word class, looked for anywhere (SQuAD-style and chat-style)."""
     q = question.casefold()
@@ -87,7 +94,7 @@ def _wh_phrase(question: str) -> str | None:
 
 def expects(wh: str) -> str | None:
     """The kind of token an answer to this wh-class holds, if any."""
-    return {"who": "name", "when": "time", "where": "name", "howmuch": "number"}.get(wh)
+    return {"who": "name", "when": "time", "where": "place", "howmuch": "number"}.get(wh)
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,8 @@ def _has_type(text: str, kind: str | None, surface: frozenset[str]) -> tuple[flo
         match = 1.0 if (numbers or _NUMBER.search(text)) else 0.0
     elif kind == "name":
         match = 1.0 if names else 0.0
+    elif kind == "place":
+        match = 1.0 if names or _SPATIAL.search(text) else 0.0
     else:
         match = 0.5
     return match, new_names, new_numbers
