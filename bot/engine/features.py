@@ -231,12 +231,13 @@ def rank_features(q: QuestionTerms, candidates: np.ndarray, bm25: np.ndarray,
             para.update(tokens[j])
         if heading[i] >= 0:
             para.update(tokens[int(heading[i])])
+        # sums in the question's order, never a set's: a set's order changes with the
+        # process's hash seed, and 1.0 against 1.0000000000000002 can cross a tree's split
         hit = tset & wanted
-        cover = sum(weight[s] for s in hit) / total
-        cover_ctx = sum(weight[s] for s in ctx & wanted) / total
-        cover_para = sum(weight[s] for s in para & wanted) / total
-        missing_set = wanted - ctx
-        missing = [weight[s] for s in missing_set]
+        cover = sum(weight[s] for s in q.stems if s in tset) / total
+        cover_ctx = sum(weight[s] for s in q.stems if s in ctx) / total
+        cover_para = sum(weight[s] for s in q.stems if s in para) / total
+        missing = [weight[s] for s in q.stems if s not in ctx]
         sb = set(itertools.pairwise(toks))
         match, new_names, new_numbers = _has_type(texts[i], kind, q.surface)
         out[r] = (
@@ -259,7 +260,7 @@ def rank_features(q: QuestionTerms, candidates: np.ndarray, bm25: np.ndarray,
             float(para_score[i]) / top_para if top_para else 0.0,
             max(missing, default=0.0) / (max(q.weights, default=1.0) or 1.0),
             float(doc_position[i]),
-            min(len(missing_set), 5) / 5.0,
+            min(len(missing), 5) / 5.0,
             _substituted(q.stems, toks, wanted - tset),
             1.0 if q.negated != bool(_NEGATION.search(texts[i])) else 0.0,
             1.0 if q.focus is not None and q.focus in ctx else 0.0,
