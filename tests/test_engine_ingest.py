@@ -25,6 +25,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
         ("## Why talks could collapse", "heading"),
         ("The union said it would strike. It gave no date.", "body"),
         ("(Jane Roe)", "signoff"),
+        # an interviewer's question, however long, heads the answer after it
+        ("Q: In reading the Journal, it was noted that you have been named one of the year's "
+         "award recipients. Congratulations! What is it like to be named one of them?",
+         "heading"),
+        ("A: I am very honored to be on the list. It means a lot.", "body"),
     ],
 )
 def test_block_kinds(block: str, kind: str) -> None:

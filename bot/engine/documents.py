@@ -67,6 +67,11 @@ def _humanize(stem: str) -> str:
     return re.sub(r"[-_]+", " ", stem).strip().title() or stem
 
 
+_INTERVIEW_QUESTION = re.compile(r"(?:Q|Question)\s*:\s+\S")
+"""`Q: Where did you grow up?` in an interview: context for the `A:` paragraph after it,
+never an answer on its own."""
+
+
 def classify_block(block: str) -> BlockKind:
     line = block.strip()
     if "\n" not in line and _BYLINE.match(line) and len(words(line)) <= 10:
@@ -77,6 +82,8 @@ def classify_block(block: str) -> BlockKind:
         return "signoff"
     if _MD_HEADING.match(line):
         return "heading"
+    if "\n" not in line and _INTERVIEW_QUESTION.match(line) and len(words(line)) <= 80:
+        return "heading"  # the interviewer's question heads the answer that follows it
     tail = line.rstrip("\"'”’)]* ")
     if "\n" not in line and len(words(line)) <= 20 and not tail.endswith(_TERMINAL):
         return "heading"
