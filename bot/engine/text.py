@@ -108,35 +108,15 @@ _FAMILIES = _word_families()
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
-
-
-@lru_cache(maxsize=200_000)
-def _common_term(word: str) -> str:
-    s = stem(_IRREGULAR.get(word, word))
+    s = _STEMMER.stemWord(word)
     return _FAMILIES.get(s, s)
 
 
 def term(word: str, capitalised: bool = False) -> str:
     """The ranking term of a folded word: its stem, an irregular verb form first taken to its
-    verb so "left" and "leave", "sold" and "sell" meet, and a noun made from a verb to the
-    verb's family ("kidnapper" and "kidnapped"); neither when it was typed capitalised, where
-    it is most likely a name ("the Fed", "Rose", "Walker" is not "walk")."""
-    return stem(word) if capitalised else _common_term(word)
-
-
-def _capitalised_after_first(text: str) -> set[str]:
-    """Folded words written capitalised, the text's first word left out: a sentence or a
-    question starts with a capital whatever its first word is ("Investors left")."""
-    first = _CAPITALISED.search(text)
-    rest = text[first.end():] if first and not text[: first.start()].strip(" \"'“‘(") else text
-    return {fold(c) for c in _CAPITALISED.findall(rest)}
-
-
-def _needs_case(part: str) -> bool:
-    """Whether a word's term depends on its being capitalised (an irregular form, or a stem
-    of a word family): only then is the text scanned for capitalised words."""
-    return part in _IRREGULAR or stem(part) in _FAMILIES
+    verb so "left" and "leave", "sold" and "sell" meet; not when it was typed capitalised,
+    where it is most likely a name ("the Fed", "Rose")."""
+    return stem(word if capitalised else _IRREGULAR.get(word, word))
 
 
 def _strip_possessive(word: str) -> str:
@@ -158,14 +138,14 @@ def _capitals_kept(text: str) -> frozenset[str]:
 def content_tokens(text: str) -> list[str]:
     """Folded, stemmed, stopword-free tokens: the ranking vocabulary."""
     out = []
-    capitalised: set[str] | None = None  # read only when a word's term depends on it
+    capitalised: set[str] | None = None  # read only when an irregular form is met
     kept = _capitals_kept(text) if _ALL_CAPS_WORD.search(text) else frozenset()
     for raw in _WORD.findall(fold(text)):
         w = _strip_possessive(raw)
         for part in (w.split("-") if "-" in w and not w[0].isdigit() else [w]):
             if len(part) > 1 and (part not in STOPWORDS or part in kept):
-                if capitalised is None and _needs_case(part):
-                    capitalised = _capitalised_after_first(text)
+                if part in _IRREGULAR and capitalised is None:
+                    capitalised = {fold(c) for c in _CAPITALISED.findall(text)}
                 out.append(term(part, capitalised is not None and part in capitalised))
     return out
 
