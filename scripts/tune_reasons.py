@@ -51,7 +51,7 @@ GRID = {
     "mmr_lambda": (0.6,),
     "min_share": (0.3,),
     "carry_share": (0.7, 10.0),  # 10: never carry
-    "lead": (0,),
+    "lead": (1,),  # the default, set from these questions (0 → 1: 63.0 → 64.3 %)
     "why_lists": (False, True),
     "carry_quote": (True, False),
 }

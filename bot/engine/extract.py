@@ -260,12 +260,14 @@ def _after(text: str, end: int) -> str:
     return _POSSESSIVE_GAP.sub("", text[end: end + 24].lower(), count=1)
 
 
+_PLACE_HEAD = re.compile(
+    r"\s*(?:" + "|".join(map(re.escape, sorted(PLACE_HEADS))) + r")(?=[ ,.]|$)")
+
+
 def _modifies_place_head(after: str) -> bool:
-    """`Forest Hill police`, `Travis County`: the name is followed by a noun only a place
-    name modifies (`after` as `_after` gives it, lower case)."""
-    head = after.lstrip()
-    return any(head == w or head.startswith(w + " ") or head.startswith(w + ",")
-               or head.startswith(w + ".") for w in PLACE_HEADS)
+    """`Forest Hill police`, `Riverton residents`: the name is followed by a noun only a
+    place name modifies (`after` as `_after` gives it, lower case)."""
+    return _PLACE_HEAD.match(after) is not None
 
 
 def _before_name(text: str, sp: Span) -> str:
@@ -741,14 +743,12 @@ class _Builder:
                         speech_single.add(key)
             spans.extend(inner)
         people: dict[str, str] = {}
+        places = {key for key in places if evidence[key] < 3}  # no title, role or speech
         for key, score in evidence.items():
             name = surface[key].most_common(1)[0][0]
             tokens = name.split()
-            if key in places and score < 3:
-                self.entities.setdefault(f"place:{key}", Entity(
-                    key=f"place:{key}", name=name, kind="place", aliases={name}))
-                self.alias_index.setdefault(key, f"place:{key}")
-                continue
+            if key in places:
+                continue  # named as a place below
             if score >= 2 and _kind_of(name, tokens) is None and not any(
                     fold(t) in STOPWORDS_CAPS for t in tokens):
                 people[key] = name
@@ -767,7 +767,8 @@ class _Builder:
             name = forms.most_common(1)[0][0]
             if " " not in name and _generic_single(name):
                 continue  # "the University", "the Ministry": a category, not a name
-            kind = _kind_of(name, name.split()) or ("org" if len(name.split()) > 1 else None)
+            kind = "place" if key in places else (
+                _kind_of(name, name.split()) or ("org" if len(name.split()) > 1 else None))
             if kind:
                 self.entities.setdefault(f"{kind}:{key}", Entity(key=f"{kind}:{key}", name=name,
                                                                  kind=kind, aliases={name}))

@@ -170,16 +170,17 @@ def pick_reasons(score: np.ndarray, vectors: np.ndarray, groups: Sequence[object
     if not len(score):
         return []
     score = np.asarray(score, dtype=np.float64)
-    best = float(score.max())
-    keep = [p for p in range(len(score)) if p in first or score[p] >= params.min_share * best]
+    eligible = score >= params.min_share * float(score.max())
+    eligible[list(first)] = True
+    keep = np.flatnonzero(eligible)
     sub = np.asarray(vectors)[keep]
     sim = np.clip(sub @ sub.T, 0.0, 1.0).astype(np.float64)
     keys = [groups[p] for p in keep]
     same = np.array([[a == b for b in keys] for a in keys], dtype=np.float64)
     sim = np.maximum(sim, 0.5 * same)
-    where = {p: n for n, p in enumerate(keep)}
-    picked = mmr(score[keep], sim, k, lam=params.mmr_lambda, first=[where[p] for p in first])
-    return [keep[n] for n in picked]
+    picked = mmr(score[keep], sim, k, lam=params.mmr_lambda,
+                 first=[int(np.searchsorted(keep, p)) for p in first])
+    return [int(keep[n]) for n in picked]
 
 
 __all__ = ["MAX_REASONS", "ReasonParams", "load_reason_params", "pick_reasons",

@@ -108,6 +108,7 @@ _FAMILIES = _word_families()
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
+    """The Snowball stem, taken to its word family's stem ("kidnapper" → "kidnap")."""
     s = _STEMMER.stemWord(word)
     return _FAMILIES.get(s, s)
 
@@ -129,17 +130,17 @@ _ALL_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 def _capitals_kept(text: str) -> frozenset[str]:
     """Stopwords written in capitals in running text: names ("the US", "WHO", "IT"), not
     the pronoun or the question word. A text all in capitals keeps none."""
-    if text.isupper():
+    caps = _ALL_CAPS_WORD.findall(text)
+    if not caps or text.isupper():
         return frozenset()
-    return frozenset(w.casefold() for w in _ALL_CAPS_WORD.findall(text)
-                     if w.casefold() in STOPWORDS)
+    return frozenset(w.casefold() for w in caps if w.casefold() in STOPWORDS)
 
 
 def content_tokens(text: str) -> list[str]:
     """Folded, stemmed, stopword-free tokens: the ranking vocabulary."""
     out = []
     capitalised: set[str] | None = None  # read only when an irregular form is met
-    kept = _capitals_kept(text) if _ALL_CAPS_WORD.search(text) else frozenset()
+    kept = _capitals_kept(text)
     for raw in _WORD.findall(fold(text)):
         w = _strip_possessive(raw)
         for part in (w.split("-") if "-" in w and not w[0].isdigit() else [w]):
