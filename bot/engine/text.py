@@ -82,28 +82,21 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-_IRREGULAR_PATH = Path(__file__).with_name("model") / "irregular_verbs.json"
+_MODEL_DIR = Path(__file__).with_name("model")
 
 
-def _irregular_verbs() -> dict[str, str]:
-    """Irregular verb forms and their verb ("left" → "leave"), written by
-    `scripts/build_irregular_verbs.py` from lemminflect's lemma table."""
-    data = json.loads(_IRREGULAR_PATH.read_text(encoding="utf-8"))
-    return dict(data["forms"])
+def _model_map(file: str, key: str) -> dict[str, str]:
+    """One word map the build scripts write to `model/` (`{key: {word: word}}`)."""
+    data = json.loads((_MODEL_DIR / file).read_text(encoding="utf-8"))
+    return dict(data[key])
 
 
-_IRREGULAR = _irregular_verbs()
-_FAMILIES_PATH = Path(__file__).with_name("model") / "word_families.json"
-
-
-def _word_families() -> dict[str, str]:
-    """Stems of one noun–verb family and the family's stem ("kidnapp" → "kidnap", "investor"
-    → "invest"), written by `scripts/build_word_families.py` from WordNet's derivations."""
-    data = json.loads(_FAMILIES_PATH.read_text(encoding="utf-8"))
-    return dict(data["stems"])
-
-
-_FAMILIES = _word_families()
+_IRREGULAR = _model_map("irregular_verbs.json", "forms")
+"""Irregular verb forms and their verb ("left" → "leave"), written by
+`scripts/build_irregular_verbs.py` from lemminflect's lemma table."""
+_FAMILIES = _model_map("word_families.json", "stems")
+"""Stems of one noun–verb family and the family's stem ("kidnapp" → "kidnap", "investor" →
+"invest"), written by `scripts/build_word_families.py` from WordNet's derivations."""
 
 
 @lru_cache(maxsize=200_000)
